@@ -7,8 +7,8 @@ import java.util.Iterator;
  * What the trainer reads: epochs of batches. A training source shuffles and augments from
  * (seed, epoch) alone, so epoch {@code e} is the same batches whether or not the run was
  * resumed; an evaluation source yields the same order every time. Batches and their tensors are
- * valid until the next {@code next()}. The datasets module's Loader is adapted to this by
- * {@link LoaderSource}. Not a data pipeline itself.
+ * valid until the next {@code next()}. Not a data pipeline itself: the datasets module's loader
+ * is adapted to it.
  */
 public interface BatchSource {
     /** One batch: images F32 (B, C, H, W) (or (B, T, F)) and labels I32 (B,); B may be smaller at the end. */

@@ -153,7 +153,8 @@ public final class Trainer implements AutoCloseable {
     }
 
     private static String recipeDifference(TrainConfig a, TrainConfig b) {
-        JsonObject ja = RunJson.config(a.withEpochs(1)), jb = RunJson.config(b.withEpochs(1));
+        JsonObject ja = RunJson.config(a), jb = RunJson.config(b);
+        for (JsonObject o : new JsonObject[] {ja, jb, ja.getAsJsonObject("schedule"), jb.getAsJsonObject("schedule")}) o.remove("epochs");
         for (String k : ja.keySet()) {
             if (!ja.get(k).equals(jb.get(k))) return k + " was " + ja.get(k) + ", now " + jb.get(k);
         }

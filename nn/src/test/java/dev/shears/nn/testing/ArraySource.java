@@ -14,6 +14,11 @@ public final class ArraySource implements BatchSource {
     private final boolean shuffle;
     private final long seed;
 
+    /** Sets example {@code i}'s feature {@code j} (tests poison data with it). */
+    public void set(int i, int j, float v) {
+        x[i][j] = v;
+    }
+
     public ArraySource(float[][] x, int[] y, int batch, boolean shuffle, long seed) {
         this.x = x;
         this.y = y;
@@ -22,11 +27,15 @@ public final class ArraySource implements BatchSource {
         this.seed = seed;
     }
 
-    /** Gaussian blobs: {@code n} points in {@code dim} dimensions around {@code classes} random centres. */
-    public static ArraySource blobs(int n, int dim, int classes, int batch, boolean shuffle, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
+    /**
+     * Gaussian blobs: {@code n} points in {@code dim} dimensions around {@code classes} random centres
+     * (drawn from {@code centreSeed}; the noise from {@code seed}, which also shuffles).
+     */
+    public static ArraySource blobs(int n, int dim, int classes, int batch, boolean shuffle, long centreSeed, long seed) {
+        SplittableRandom c0 = new SplittableRandom(centreSeed);
         float[][] centres = new float[classes][dim];
-        for (float[] c : centres) for (int j = 0; j < dim; j++) c[j] = (float) (r.nextDouble() * 4 - 2);
+        for (float[] c : centres) for (int j = 0; j < dim; j++) c[j] = (float) (c0.nextDouble() * 4 - 2);
+        SplittableRandom r = new SplittableRandom(seed);
         float[][] x = new float[n][dim];
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {
