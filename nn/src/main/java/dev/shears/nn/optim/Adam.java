@@ -1,26 +1,23 @@
 package dev.shears.nn.optim;
 
-import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.Workspace;
+import dev.shears.engine.kernels.Elementwise;
 import dev.shears.nn.Parameter;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-
 /**
  * Adam (and AdamW when decoupled), PyTorch's {@code torch.optim.Adam} formulas in float32:
  * {@code g = grad + wd*w; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
  * w -= (lr/(1-b1^t)) * m / (sqrt(v)/sqrt(1-b2^t) + eps)}; AdamW instead scales {@code w *= 1-lr*wd}
- * first. Pruned weights are set to exactly zero after the update. No amsgrad.
+ * first. Pruned weights are set to exactly zero after the update. No amsgrad. The arithmetic is
+ * the engine's fused kernel ({@link Elementwise#adam}).
  * Pinned by OptimizerTest (against a double-precision reference of the same formulas).
  */
 final class Adam implements Optimizer {
-    private static final int GRAIN = 1 << 14;
-
     private final List<Parameter> params;
     private final OptimizerConfig config;
     private final Tensor[] expAvg, expAvgSq; // per parameter, same shape as the parameter
@@ -46,43 +43,26 @@ final class Adam implements Optimizer {
     public void step(double lr) {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
         long t = steps + 1;
-        double bc1 = 1 - Math.pow(config.beta1(), t), bc2 = 1 - Math.pow(config.beta2(), t);
-        final float stepSize = (float) (lr / bc1), bc2Sqrt = (float) Math.sqrt(bc2);
-        final float b1 = (float) config.beta1(), b2 = (float) config.beta2(), eps = (float) config.eps();
-        final float oneMinusB1 = (float) (1 - config.beta1()), oneMinusB2 = (float) (1 - config.beta2());
-        final boolean decoupled = config.decoupled(), maskGrad = config.maskGradients();
+        final float b1 = (float) config.beta1(), b2 = (float) config.beta2(), eps = (float) config.eps(), wd = (float) config.weightDecay();
         final float shrink = (float) (1 - lr * config.weightDecay());
+        final boolean decoupled = config.decoupled(), maskGrad = config.maskGradients();
         for (int pi = 0; pi < params.size(); pi++) {
             Parameter p = params.get(pi);
+            int n = Math.toIntExact(p.size());
             MemorySegment w = p.value().segment(), g = p.grad().segment();
             MemorySegment m1 = expAvg[pi].segment(), m2 = expAvgSq[pi].segment();
             MemorySegment mask = p.mask() == null ? null : p.mask().segment();
-            final float wd = decay[pi] ? (float) config.weightDecay() : 0f;
-            final boolean shrinkP = decoupled && decay[pi];
-            Parallel.forRange(Math.toIntExact(p.size()), GRAIN, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    boolean pruned = mask != null && mask.getAtIndex(JAVA_FLOAT, i) == 0f;
-                    float gi = g.getAtIndex(JAVA_FLOAT, i);
-                    if (pruned && maskGrad) {
-                        gi = 0f;
-                        g.setAtIndex(JAVA_FLOAT, i, 0f);
-                    }
-                    float wi = w.getAtIndex(JAVA_FLOAT, i);
-                    if (shrinkP) wi = wi * shrink;
-                    else if (wd != 0f) gi = gi + wd * wi;
-                    float a = b1 * m1.getAtIndex(JAVA_FLOAT, i) + oneMinusB1 * gi;
-                    float s = b2 * m2.getAtIndex(JAVA_FLOAT, i) + oneMinusB2 * gi * gi;
-                    if (pruned && maskGrad) {
-                        a = 0f;
-                        s = 0f;
-                    }
-                    m1.setAtIndex(JAVA_FLOAT, i, a);
-                    m2.setAtIndex(JAVA_FLOAT, i, s);
-                    float denom = (float) Math.sqrt(s) / bc2Sqrt + eps;
-                    wi = wi - stepSize * (a / denom);
-                    w.setAtIndex(JAVA_FLOAT, i, pruned ? 0f : wi);
+            if (mask != null && maskGrad) Elementwise.maskMultiply(g, 0, mask, 0, n);
+            float l2 = decay[pi] && !decoupled ? wd : 0f;
+            if (decay[pi] && decoupled) Elementwise.scale(w, 0, shrink, n); // AdamW: w *= 1 - lr*wd, then plain Adam
+            Elementwise.adam(w, 0, g, 0, m1, 0, m2, 0, n, (float) lr, b1, b2, eps, l2, t);
+            if (mask != null) {
+                if (maskGrad) {
+                    Elementwise.maskMultiply(m1, 0, mask, 0, n);
+                    Elementwise.maskMultiply(m2, 0, mask, 0, n);
                 }
-            });
+                p.applyMask();
+            }
         }
         steps++;
     }

@@ -1,26 +1,23 @@
 package dev.shears.nn.optim;
 
-import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.Workspace;
+import dev.shears.engine.kernels.Elementwise;
 import dev.shears.nn.Parameter;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-
 /**
  * SGD with momentum, dampening, Nesterov and L2 weight decay, PyTorch's {@code torch.optim.SGD}
  * formulas in float32: {@code g = grad + wd*w; b = g} on the first step, else
  * {@code b = mu*b + (1-dampening)*g}; {@code g = nesterov ? g + mu*b : b; w -= lr*g}; then pruned
- * weights are set to exactly zero. Elementwise, so splitting over threads never changes a bit.
+ * weights are set to exactly zero. The arithmetic is the engine's fused kernel
+ * ({@link Elementwise#sgdMomentum}); elementwise, so splitting over threads never changes a bit.
  * Pinned by OptimizerTest (against a double-precision reference of the same formulas).
  */
 final class Sgd implements Optimizer {
-    private static final int GRAIN = 1 << 15;
-
     private final List<Parameter> params;
     private final OptimizerConfig config;
     private final Tensor[] buffers; // momentum_buffer per parameter, same shape; null when momentum == 0
@@ -43,34 +40,20 @@ final class Sgd implements Optimizer {
     public void step(double lr) {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
         final float lrF = (float) lr, wd = (float) config.weightDecay(), mu = (float) config.momentum();
-        final float damp = (float) (1 - config.dampening());
-        final boolean first = steps == 0, nesterov = config.nesterov(), maskGrad = config.maskGradients();
+        final float damp = (float) config.dampening();
+        final boolean first = steps == 0, maskGrad = config.maskGradients();
         for (int pi = 0; pi < params.size(); pi++) {
             Parameter p = params.get(pi);
+            int n = Math.toIntExact(p.size());
             MemorySegment w = p.value().segment(), g = p.grad().segment();
-            MemorySegment b = buffers[pi] == null ? null : buffers[pi].segment();
+            MemorySegment b = buffers[pi] == null ? MemorySegment.NULL : buffers[pi].segment();
             MemorySegment m = p.mask() == null ? null : p.mask().segment();
-            float wdP = decay[pi] ? wd : 0f;
-            Parallel.forRange(Math.toIntExact(p.size()), GRAIN, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    boolean pruned = m != null && m.getAtIndex(JAVA_FLOAT, i) == 0f;
-                    float gi = g.getAtIndex(JAVA_FLOAT, i);
-                    if (pruned && maskGrad) {
-                        gi = 0f;
-                        g.setAtIndex(JAVA_FLOAT, i, 0f);
-                    }
-                    float wi = w.getAtIndex(JAVA_FLOAT, i);
-                    if (wdP != 0f) gi = gi + wdP * wi;
-                    if (b != null) {
-                        float bi = first ? gi : mu * b.getAtIndex(JAVA_FLOAT, i) + damp * gi;
-                        if (pruned && maskGrad) bi = 0f;
-                        b.setAtIndex(JAVA_FLOAT, i, bi);
-                        gi = nesterov ? gi + mu * bi : bi;
-                    }
-                    wi = wi - lrF * gi;
-                    w.setAtIndex(JAVA_FLOAT, i, pruned ? 0f : wi);
-                }
-            });
+            if (m != null && maskGrad) Elementwise.maskMultiply(g, 0, m, 0, n);
+            Elementwise.sgdMomentum(w, 0, g, 0, b, 0, n, lrF, mu, decay[pi] ? wd : 0f, config.nesterov(), damp, first);
+            if (m != null) {
+                if (maskGrad && buffers[pi] != null) Elementwise.maskMultiply(b, 0, m, 0, n);
+                p.applyMask(); // pruned weights back to exactly +0 (a multiply would leave -0 for negative weights)
+            }
         }
         steps++;
     }

@@ -16,12 +16,10 @@ public final class Evaluator {
     public static Result evaluate(Model model, BatchSource source) {
         double lossSum = 0;
         long correct = 0, count = 0;
-        double[] rowLoss = new double[0];
         try (BatchSource.Epoch it = source.epoch(0)) {
             while (it.hasNext()) {
                 BatchSource.Batch b = it.next();
-                if (rowLoss.length < b.size()) rowLoss = new double[b.size()];
-                SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.compute(model.forward(b.images(), false), b.labels(), 0, null, rowLoss);
+                SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.compute(model.forward(b.images(), false), b.labels(), 0, null);
                 lossSum += r.lossSum();
                 correct += r.correct();
                 count += r.rows();

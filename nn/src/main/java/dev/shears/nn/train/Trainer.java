@@ -170,7 +170,6 @@ public final class Trainer implements AutoCloseable {
         if (stepsPerEpoch < 1) throw new IllegalArgumentException("the training source is empty");
         for (Parameter p : model.parameters()) p.applyMask();
         Progress progress = new Progress(log, config.progress());
-        double[] rowLoss = new double[config.batchSize()];
         for (int epoch = epochsDone; epoch < config.epochs(); epoch++) {
             if (model instanceof Seeded s) s.reseed(config.seed(), epoch);
             progress.startEpoch(epoch + 1, config.epochs(), stepsPerEpoch);
@@ -182,11 +181,10 @@ public final class Trainer implements AutoCloseable {
                 while (it.hasNext()) {
                     BatchSource.Batch b = it.next();
                     int n = b.size();
-                    if (rowLoss.length < n) rowLoss = new double[n];
                     lr = config.schedule().lr(step, stepsPerEpoch);
                     Tensor logits = model.forward(b.images(), true);
                     Tensor d = dLogits.computeIfAbsent(n, k -> ws.floats("dLogits" + k, logits.shape()));
-                    SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.compute(logits, b.labels(), config.labelSmoothing(), d, rowLoss);
+                    SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.compute(logits, b.labels(), config.labelSmoothing(), d);
                     double mean = r.meanLoss();
                     if (!Double.isFinite(mean)) {
                         throw new IllegalStateException(String.format(Locale.ROOT, "training diverged: loss %s at epoch %d, step %d (lr %.4g); try a lower --lr",

@@ -39,18 +39,17 @@ class SoftmaxCrossEntropyTest {
                 try (Tensor logits = Tensor.of(x, n, k); Tensor labels = Tensor.allocate(DType.I32, n); Tensor d = Tensor.allocate(DType.F32, n, k)) {
                     int[] y = new int[n];
                     for (int i = 0; i < n; i++) labels.setInt(i, y[i] = r.nextInt(k));
-                    double[] scratch = new double[n];
-                    SoftmaxCrossEntropy.Result res = SoftmaxCrossEntropy.compute(logits, labels, eps, d, scratch);
+                    SoftmaxCrossEntropy.Result res = SoftmaxCrossEntropy.compute(logits, labels, eps, d);
                     double ref = 0;
                     for (int i = 0; i < n; i++) ref += referenceRowLoss(x, i, k, y[i], eps);
-                    assertEquals(ref, res.lossSum(), 1e-9 * (1 + Math.abs(ref)), "loss n=" + n + " k=" + k + " eps=" + eps);
+                    assertEquals(ref, res.lossSum(), 1e-6 * (1 + Math.abs(ref)), "loss n=" + n + " k=" + k + " eps=" + eps);
                     for (int i = 0; i < x.length; i++) {
                         float orig = x[i];
                         float hi = orig + 1e-2f, lo = orig - 1e-2f;
                         logits.set(i, hi);
-                        double lhi = SoftmaxCrossEntropy.compute(logits, labels, eps, null, scratch).meanLoss();
+                        double lhi = SoftmaxCrossEntropy.compute(logits, labels, eps, null).meanLoss();
                         logits.set(i, lo);
-                        double llo = SoftmaxCrossEntropy.compute(logits, labels, eps, null, scratch).meanLoss();
+                        double llo = SoftmaxCrossEntropy.compute(logits, labels, eps, null).meanLoss();
                         logits.set(i, orig);
                         double fd = (lhi - llo) / ((double) hi - lo);
                         assertEquals(fd, d.get(i), 2e-5, "dLogits[" + i + "] n=" + n + " k=" + k + " eps=" + eps);
@@ -66,7 +65,7 @@ class SoftmaxCrossEntropyTest {
              Tensor d = Tensor.allocate(DType.F32, 2, 3)) {
             labels.setInt(0, 0);
             labels.setInt(1, 0);
-            SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.compute(logits, labels, 0.1, d, new double[2]);
+            SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.compute(logits, labels, 0.1, d);
             assertTrue(Double.isFinite(r.lossSum()), "loss " + r.lossSum());
             assertEquals(1, r.correct()); // row 0 predicts 0 (right), row 1 predicts 1 (wrong)
             for (float v : d.toFloatArray()) assertTrue(Float.isFinite(v));
@@ -77,10 +76,10 @@ class SoftmaxCrossEntropyTest {
     void badLabelsAndShapesAreClearErrors() {
         try (Tensor logits = Tensor.allocate(DType.F32, 2, 3); Tensor labels = Tensor.allocate(DType.I32, 2)) {
             labels.setInt(1, 3);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SoftmaxCrossEntropy.compute(logits, labels, 0, null, new double[2]));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SoftmaxCrossEntropy.compute(logits, labels, 0, null));
             assertEquals("label 3 in row 1 is outside [0, 3)", e.getMessage());
             try (Tensor wrong = Tensor.allocate(DType.I32, 3)) {
-                e = assertThrows(IllegalArgumentException.class, () -> SoftmaxCrossEntropy.compute(logits, wrong, 0, null, new double[3]));
+                e = assertThrows(IllegalArgumentException.class, () -> SoftmaxCrossEntropy.compute(logits, wrong, 0, null));
                 assertTrue(e.getMessage().contains("labels must be I32 (2,)"), e.getMessage());
             }
         }

@@ -160,6 +160,42 @@ class TrainerTest {
         }
     }
 
+    /** The datasets loader (prefetch thread, shuffle from (seed, epoch)) behind the same kill-and-resume. */
+    @Test
+    void resumeIsExactThroughTheDatasetsLoader() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(4);
+        float[] x = new float[150 * DIM];
+        int[] y = new int[150];
+        for (int i = 0; i < 150; i++) {
+            y[i] = i % CLASSES;
+            for (int j = 0; j < DIM; j++) x[i * DIM + j] = (float) (r.nextGaussian() + (j % CLASSES == y[i] ? 2 : 0));
+        }
+        dev.shears.datasets.Dataset data = dev.shears.datasets.Dataset.ofFloats("blobs", new int[] {DIM}, List.of("a", "b", "c"), x, y);
+        Path full = dir.resolve("lfull"), killed = dir.resolve("lkilled");
+        List<float[]> uninterrupted;
+        try (TinyLinear m = masked(5); Trainer t = new Trainer(m, recipe(2, full)).log(quiet);
+             LoaderSource src = LoaderSource.training(data, BATCH, 17, dev.shears.datasets.Augment.none())) {
+            t.fit(src, null);
+            uninterrupted = state(m, t);
+        }
+        try (TinyLinear m = masked(5); Trainer t = new Trainer(m, recipe(2, killed)).log(quiet);
+             LoaderSource src = LoaderSource.training(data, BATCH, 17, dev.shears.datasets.Augment.none())) {
+            t.listener(new TrainListener() {
+                @Override
+                public void onEpoch(EpochMetrics metrics) {
+                    throw new IllegalStateException("killed");
+                }
+            });
+            assertThrows(IllegalStateException.class, () -> t.fit(src, null));
+        }
+        try (TinyLinear m = new TinyLinear(DIM, CLASSES, 0.2, 99); Trainer t = new Trainer(m, recipe(2, killed)).log(quiet);
+             LoaderSource src = LoaderSource.training(data, BATCH, 17, dev.shears.datasets.Augment.none())) {
+            t.resume(killed);
+            t.fit(src, null);
+            assertBitsEqual(uninterrupted, state(m, t));
+        }
+    }
+
     @Test
     void resumeChecksTheRecipeAndTheRunFolder() {
         Path run = dir.resolve("run");
