@@ -231,7 +231,11 @@ public final class Dataset {
             int n = data.length / Math.max(1, sampleSize);
             for (int s = 0; s < n; s++) {
                 int base = s * sampleSize;
-                for (int k = 0; k < sampleSize; k++) hist[(k / stride) % channels][data[base + k] & 0xFF]++;
+                for (int run = 0; run < sampleSize; run += stride) { // a run of stride elements shares a channel
+                    long[] h = hist[(run / stride) % channels];
+                    int end = base + Math.min(run + stride, sampleSize);
+                    for (int k = base + run; k < end; k++) h[data[k] & 0xFF]++;
+                }
             }
             float[] mean = new float[channels], std = new float[channels];
             for (int c = 0; c < channels; c++) {

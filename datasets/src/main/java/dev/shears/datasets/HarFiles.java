@@ -91,6 +91,11 @@ final class HarFiles {
     private static void readSignals(Path file, int c, int n, Path labelsFile, float[] data) {
         byte[] b = bytes(file, n + " lines of " + STEPS + " numbers");
         int lines = countLines(b);
+        if (b.length > 0 && b[b.length - 1] != '\n') {
+            // A cut inside the last number would still parse; the distributed files end every line with a newline.
+            throw new DatasetException(file + ": ends at byte offset " + b.length + " inside line " + lines + " without a final newline (truncated?); expected "
+                    + n + " lines of " + STEPS + " numbers, each ending with a newline");
+        }
         if (lines != n) {
             throw new DatasetException(file + ": " + lines + " lines but " + labelsFile.getFileName() + " has " + n + " labels; expected one window of " + STEPS + " numbers per label");
         }

@@ -115,7 +115,7 @@ final class Fixtures {
 
     static void writeImage(BufferedImage img, Path file) throws IOException {
         Files.createDirectories(file.getParent());
-        String name = file.getFileName().toString();
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
         String format = name.endsWith(".png") ? "png" : name.endsWith(".bmp") ? "bmp" : "jpeg";
         if (!ImageIO.write(img, format, file.toFile())) throw new IOException("no ImageIO writer for " + format);
     }

@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * {@value #SEED}, in their original order, and writes them as gzipped IDX (level 9, reproducible
  * bytes; the training images in two halves, so each file stays near 2 MiB) plus a SOURCE.txt with the inputs' SHA-256. Run from the repository root:
  * {@code java -cp datasets/target/classes:engine/target/classes dev.shears.datasets.tools.MakeEmbeddedSubset [SRC_DIR [OUT_DIR]]}.
- * Not used at run time. Pinned by DebianFashionMnistTest (regenerates and compares the bytes).
+ * Not used at run time. Pinned by DebianFashionMnistTest (regenerates the subset and compares it with the stored one)
+ * and SubsetSelectionTest.
  */
 public final class MakeEmbeddedSubset {
     public static final long SEED = 20220928L; // arXiv 2209.14624's submission date
@@ -62,12 +63,8 @@ public final class MakeEmbeddedSubset {
         return kept;
     }
 
-    /**
-     * The subset of one split as gzipped IDX files: {images, labels}, or {images part 0, images
-     * part 1, labels} when {@code parts} is 2 (the training images are split in two halves so that
-     * every stored file stays near 2 MiB).
-     */
-    public static byte[][] subsetFiles(IdxFile.Contents images, IdxFile.Contents labels, int perClass, int parts) {
+    /** The stratified subset of one split: {images (n, rows, cols), labels (n)}, in the original order. */
+    public static IdxFile.Contents[] subset(IdxFile.Contents images, IdxFile.Contents labels, int perClass) {
         int[] y = new int[labels.dims()[0]];
         for (int i = 0; i < y.length; i++) y[i] = labels.data()[i] & 0xFF;
         int[] kept = select(y, CLASSES, perClass, SEED);
@@ -78,12 +75,22 @@ public final class MakeEmbeddedSubset {
             System.arraycopy(images.data(), kept[j] * px, x, j * px, px);
             ly[j] = labels.data()[kept[j]];
         }
+        return new IdxFile.Contents[] {new IdxFile.Contents(new int[] {kept.length, rows, cols}, x), new IdxFile.Contents(new int[] {kept.length}, ly)};
+    }
+
+    /**
+     * A subset as gzipped IDX files: {images, labels}, or {images part 0, images part 1, labels}
+     * when {@code parts} is 2 (the training images in two halves, so each stored file stays near 2 MiB).
+     */
+    public static byte[][] encode(IdxFile.Contents[] subset, int parts) {
+        IdxFile.Contents images = subset[0];
+        int n = images.dims()[0], px = images.dims()[1] * images.dims()[2];
         byte[][] files = new byte[parts + 1][];
         for (int p = 0; p < parts; p++) {
-            int from = kept.length * p / parts, to = kept.length * (p + 1) / parts;
-            files[p] = IdxFile.encode(new int[] {to - from, rows, cols}, Arrays.copyOfRange(x, from * px, to * px), true);
+            int from = n * p / parts, to = n * (p + 1) / parts;
+            files[p] = IdxFile.encode(new int[] {to - from, images.dims()[1], images.dims()[2]}, Arrays.copyOfRange(images.data(), from * px, to * px), true);
         }
-        files[parts] = IdxFile.encode(new int[] {kept.length}, ly, true);
+        files[parts] = IdxFile.encode(subset[1].dims(), subset[1].data(), true);
         return files;
     }
 
@@ -98,7 +105,7 @@ public final class MakeEmbeddedSubset {
             Path imgs = src.resolve(split[0] + "-images-idx3-ubyte.gz");
             Path lbls = src.resolve(split[0] + "-labels-idx1-ubyte.gz");
             int parts = split[0].equals("train") ? 2 : 1;
-            byte[][] files = subsetFiles(IdxFile.read(imgs, 3), IdxFile.read(lbls, 1), Integer.parseInt(split[1]), parts);
+            byte[][] files = encode(subset(IdxFile.read(imgs, 3), IdxFile.read(lbls, 1), Integer.parseInt(split[1])), parts);
             Files.createDirectories(out);
             for (int p = 0; p < parts; p++) IdxFile.writeAtomically(out.resolve(imagesName(split[0], p, parts)), files[p]);
             IdxFile.writeAtomically(out.resolve(lbls.getFileName()), files[parts]);
