@@ -198,8 +198,8 @@ public final class GlobalThreshold {
         long[] high = merge(counts, spills);
         boolean bad = false;
         for (boolean b : skippedBad) bad |= b;
-        for (int d = 0; d < BUCKETS && !bad; d++) {
-            // a bucket holds finite keys only or non-finite keys only, so its first key decides
+        // non-finite keys fill whole buckets at the ends of the range: look only there
+        for (int d = 0; d < BUCKETS && !bad; d = d == 0x7f ? 0xff00 : d + 1) {
             bad = high[d] != 0 && KeyOrder.nonFinite(order.bitsOf(order.join(d, 0)));
         }
         if (bad) throwNonFinite(segs, what);

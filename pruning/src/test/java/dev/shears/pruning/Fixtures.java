@@ -46,6 +46,39 @@ final class Fixtures {
         };
     }
 
+    /** Random conv/linear-like shapes (some empty) filled with a family's values, as prunable layers. */
+    static List<PrunableLayer> layers(long seed, int family, int maxLayers) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int count = r.nextInt(maxLayers + 1);
+        float constant = (float) r.nextGaussian();
+        List<PrunableLayer> out = new ArrayList<>();
+        for (int l = 0; l < count; l++) {
+            int[] shape = switch (r.nextInt(5)) {
+                case 0 -> new int[] {1 + r.nextInt(8), 1 + r.nextInt(8)};
+                case 1 -> new int[] {1 + r.nextInt(6), 1 + r.nextInt(4), 3, 3};
+                case 2 -> new int[] {1 + r.nextInt(6), 1, 3, 3};
+                case 3 -> new int[] {r.nextInt(2), 3};
+                default -> new int[] {1 + r.nextInt(16), 1 + r.nextInt(16), 1, 1};
+            };
+            int n = 1;
+            for (int d : shape) n *= d;
+            float[] v = new float[n];
+            for (int i = 0; i < n; i++) v[i] = value(r, family == 6 ? r.nextInt(6) : family, constant);
+            out.add(new PrunableLayer("layer" + l, shape, segment(v), n, 1 + r.nextInt(50), r.nextBoolean()));
+        }
+        return out;
+    }
+
+    static float[][] values(List<PrunableLayer> layers) {
+        float[][] v = new float[layers.size()][];
+        for (int l = 0; l < v.length; l++) v[l] = read(layers.get(l).weights(), (int) layers.get(l).count());
+        return v;
+    }
+
+    static List<MemorySegment> masks(List<PrunableLayer> layers) {
+        return masks(values(layers));
+    }
+
     static List<ScoreSegment> segments(float[][] values) {
         List<ScoreSegment> out = new ArrayList<>();
         for (int l = 0; l < values.length; l++) out.add(new ScoreSegment("layer" + l, segment(values[l]), values[l].length));

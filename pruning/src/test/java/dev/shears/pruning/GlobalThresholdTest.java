@@ -28,14 +28,14 @@ class GlobalThresholdTest {
 
     @Test
     void tinyChunksPiecesAndSpillsChangeNothing() {
-        qt().withExamples(200).forAll(longs().all(), integers().between(0, Fixtures.FAMILIES - 1), doubles().between(0, 1))
+        qt().withExamples(150).forAll(longs().all(), integers().between(0, Fixtures.FAMILIES - 1), doubles().between(0, 1))
                 .checkAssert((seed, family, fraction) -> check(Fixtures.values(seed, family, 5, 60), KeyOrder.MAGNITUDE,
                         fraction, null, TINY));
     }
 
     @Test
     void floorsAreHonouredAndTheRestFollowsTheOracle() {
-        qt().withExamples(300).forAll(longs().all(), integers().between(0, Fixtures.FAMILIES - 1), doubles().between(0, 1))
+        qt().withExamples(150).forAll(longs().all(), integers().between(0, Fixtures.FAMILIES - 1), doubles().between(0, 1))
                 .checkAssert((seed, family, fraction) -> {
                     float[][] v = Fixtures.values(seed, family, 6, 40);
                     long n = Fixtures.total(v);
@@ -48,7 +48,7 @@ class GlobalThresholdTest {
 
     @Test
     void signedOrderFollowsTheOracle() {
-        qt().withExamples(200).forAll(longs().all(), integers().between(0, Fixtures.FAMILIES - 1), doubles().between(0, 1))
+        qt().withExamples(100).forAll(longs().all(), integers().between(0, Fixtures.FAMILIES - 1), doubles().between(0, 1))
                 .checkAssert((seed, family, fraction) -> {
                     float[][] v = Fixtures.values(seed, family, 5, 40);
                     long n = Fixtures.total(v);
