@@ -1,6 +1,7 @@
 package dev.shears.jmh;
 
 import dev.shears.engine.Parallel;
+import dev.shears.engine.kernels.AbsKeys;
 import dev.shears.pruning.GlobalThreshold;
 import dev.shears.pruning.PrunableLayer;
 import java.lang.foreign.Arena;
@@ -98,7 +99,7 @@ public class ThresholdBench {
             long at = 0;
             for (PrunableLayer l : layers) {
                 long a = Math.max(from, at), b = Math.min(to, at + l.count());
-                if (a < b) sum += AbsSum.sum(l.weights(), a - at, b - at);
+                if (a < b) sum += AbsKeys.sumAbs(l.weights(), a - at, b - at);
                 at += l.count();
             }
             part[c] = sum;

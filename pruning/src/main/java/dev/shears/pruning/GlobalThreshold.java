@@ -1,6 +1,7 @@
 package dev.shears.pruning;
 
 import dev.shears.engine.Parallel;
+import dev.shears.engine.kernels.AbsKeys;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
@@ -211,7 +212,7 @@ public final class GlobalThreshold {
         final int hb = bucket;
         java.util.Arrays.fill(spills, null);
         Parallel.forEachChunk(spans.chunks, c -> {
-            int[] h = new int[BUCKETS];
+            int[] h = new int[order.lowMask + 1];
             long since = 0;
             for (int p = spans.chunkFirstPiece[c]; p < spans.chunkFirstPiece[c + 1]; p++) {
                 long from = spans.pieceFrom[p], to = spans.pieceTo[p];
@@ -239,12 +240,7 @@ public final class GlobalThreshold {
         boolean bad = false;
         int shift = order.shift, flip = order.flip;
         if (order == KeyOrder.MAGNITUDE) {
-            for (long i = from; i < to; i++) {
-                int bits = s.getAtIndex(BITS, i);
-                int key = bits & 0x7fffffff;
-                if (key < limit) h[key >>> 15]++;
-                else bad |= key >= 0x7f800000;
-            }
+            bad = AbsKeys.countHigh(s, from, to, limit, h);
         } else {
             for (long i = from; i < to; i++) {
                 int bits = s.getAtIndex(BITS, i);
@@ -260,10 +256,7 @@ public final class GlobalThreshold {
     private static void lowPass(MemorySegment s, long from, long to, int limit, KeyOrder order, int bucket, int[] h) {
         int shift = order.shift, want = bucket ^ order.flip, mask = order.lowMask;
         if (order == KeyOrder.MAGNITUDE) {
-            for (long i = from; i < to; i++) {
-                int key = s.getAtIndex(BITS, i) & 0x7fffffff;
-                if (key >>> 15 == want && key < limit) h[key & 0x7fff]++;
-            }
+            AbsKeys.countLow(s, from, to, bucket, limit, h);
         } else {
             for (long i = from; i < to; i++) {
                 int key = order.keyOfBits(s.getAtIndex(BITS, i));
@@ -274,8 +267,8 @@ public final class GlobalThreshold {
 
     /** Moves an int histogram into a long one (allocated on first use), so counts may pass 2^31. */
     private static long[] spill(int[] h, long[] acc) {
-        if (acc == null) acc = new long[BUCKETS];
-        for (int d = 0; d < BUCKETS; d++) {
+        if (acc == null) acc = new long[h.length];
+        for (int d = 0; d < h.length; d++) {
             acc[d] += h[d];
             h[d] = 0;
         }
@@ -283,11 +276,11 @@ public final class GlobalThreshold {
     }
 
     private static long[] merge(int[][] counts, long[][] spills) {
-        long[] out = new long[BUCKETS];
+        long[] out = new long[counts[0].length];
         for (int c = 0; c < counts.length; c++) {
             int[] h = counts[c];
-            for (int d = 0; d < BUCKETS; d++) out[d] += h[d];
-            if (spills[c] != null) for (int d = 0; d < BUCKETS; d++) out[d] += spills[c][d];
+            for (int d = 0; d < h.length; d++) out[d] += h[d];
+            if (spills[c] != null) for (int d = 0; d < h.length; d++) out[d] += spills[c][d];
         }
         return out;
     }

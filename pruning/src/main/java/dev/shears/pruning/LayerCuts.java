@@ -1,6 +1,7 @@
 package dev.shears.pruning;
 
 import dev.shears.engine.Parallel;
+import dev.shears.engine.kernels.AbsKeys;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -135,24 +136,10 @@ public final class LayerCuts {
         long lt = 0, eq = 0;
         int base = p * REMEMBERED;
         if (order == KeyOrder.MAGNITUDE) {
-            if (m == null) {
-                for (long i = from; i < to; i++) {
-                    int key = s.getAtIndex(BITS, i) & 0x7fffffff;
-                    lt += key < cut ? 1 : 0;
-                    if (key == cut) eq++;
-                }
-            } else {
-                for (long i = from; i < to; i++) {
-                    int key = s.getAtIndex(BITS, i) & 0x7fffffff;
-                    boolean gone = key < cut;
-                    m.setAtIndex(MASK, i, gone ? 0f : 1f);
-                    lt += gone ? 1 : 0;
-                    if (key == cut) {
-                        if (eq < REMEMBERED) where[base + (int) eq] = i;
-                        eq++;
-                    }
-                }
-            }
+            long[] counts = new long[2];
+            AbsKeys.mask(s, m, from, to, cut, counts, where, base, REMEMBERED);
+            lt = counts[0];
+            eq = counts[1];
         } else {
             for (long i = from; i < to; i++) {
                 int key = order.keyOfBits(s.getAtIndex(BITS, i));
