@@ -1,0 +1,161 @@
+package dev.shears.nn.rnn;
+
+import dev.shears.engine.Tensor;
+import dev.shears.engine.kernels.Reductions;
+import dev.shears.engine.kernels.Rnn;
+import dev.shears.nn.Parameter;
+import dev.shears.nn.layers.Activations;
+import dev.shears.nn.layers.Layer;
+import dev.shears.nn.layers.Params;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A one-layer GRU over a whole sequence with PyTorch's equations, gate order (r, z, n), parameter
+ * names and init ({@code weight_ih_l0} (3H, F), {@code weight_hh_l0} (3H, H), {@code bias_ih_l0},
+ * {@code bias_hh_l0} (3H), all U(+-1/sqrt(H))): {@code r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)},
+ * {@code z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)}, {@code n = tanh(W_in x + b_in + r (W_hn h + b_hn))},
+ * {@code h' = (1 - z) n + z h}, h_0 = 0; the output is h_T. The baseline cell next to FastGRNN.
+ * The input projections of all steps are one product per block of rows; backward through time
+ * keeps every step's gates and {@code W_hh h + b_hh}, overwriting them with their gradients.
+ * Not bidirectional, not stacked. Pinned by RnnGradientCheckTest and the golden test.
+ */
+public final class Gru implements Layer {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private final String name;
+    private final int steps, inputs, hidden; // T, F, H
+    private final Parameter weightIh, weightHh, biasIh, biasHh; // (3H, F), (3H, H), (3H), (3H)
+    private boolean needInputGradient = true;
+
+    private int batch = -1, chunks;
+    private Tensor wihT, whhT; // (F, 3H), (H, 3H): transposes, the B operands of the forward products
+    private Tensor gx;         // (N, T, 3H): W_ih x_t + b_ih, then the gates (r, z, n); dL/dgx after backward
+    private Tensor gh;         // (N, T, 3H): W_hh h_{t-1} + b_hh; dL/dgh after backward
+    private Tensor hAll;       // (N, T + 1, H): h_0 = 0, h_1 .. h_T
+    private Tensor y;          // (N, H): h_T
+    private Tensor dh;         // (N, H)
+    private Tensor dx;         // (N, T, F) or null
+    private Tensor partial;    // (chunks, 3H*H + 3H*F): per-block dW_hh, dW_ih
+    private Tensor x;
+
+    public Gru(Params params, String name, int steps, int inputs, int hidden) {
+        if (steps < 1 || inputs < 1 || hidden < 1) {
+            throw new IllegalArgumentException("layer '" + name + "': GRU needs positive steps, inputs and hidden, got steps=" + steps + " inputs=" + inputs + " hidden=" + hidden);
+        }
+        this.name = name;
+        this.steps = steps;
+        this.inputs = inputs;
+        this.hidden = hidden;
+        String p = name + ".";
+        weightIh = params.parameter(p + "weight_ih_l0", true, steps, 3 * hidden, inputs);
+        weightHh = params.parameter(p + "weight_hh_l0", true, steps, 3 * hidden, hidden);
+        biasIh = params.parameter(p + "bias_ih_l0", false, 0, 3 * hidden);
+        biasHh = params.parameter(p + "bias_hh_l0", false, 0, 3 * hidden);
+        double bound = 1.0 / Math.sqrt(hidden);
+        for (Parameter q : new Parameter[] {weightIh, weightHh, biasIh, biasHh}) params.uniform(q.value(), bound);
+    }
+
+    public int steps() { return steps; }
+    public int inputs() { return inputs; }
+    public int hidden() { return hidden; }
+
+    @Override public String name() { return name; }
+    @Override public int[] inputShape() { return new int[] {steps, inputs}; }
+    @Override public int[] outputShape() { return new int[] {hidden}; }
+    @Override public void skipInputGradient() { needInputGradient = false; }
+
+    @Override
+    public void allocate(Activations acts, int n) {
+        int h = hidden, t = steps;
+        batch = n;
+        chunks = RnnSupport.chunks(n);
+        wihT = acts.floats(name + ".w_ih_t", inputs, 3 * h);
+        whhT = acts.floats(name + ".w_hh_t", h, 3 * h);
+        gx = acts.floats(name + ".gx", n, t, 3 * h);
+        gh = acts.floats(name + ".gh", n, t, 3 * h);
+        hAll = acts.floats(name + ".h", n, t + 1, h);
+        y = acts.floats(name + ".out", n, h);
+        dh = acts.floats(name + ".dh", n, h);
+        dx = needInputGradient ? acts.floats(name + ".dx", n, t, inputs) : null;
+        partial = acts.floats(name + ".partial", chunks, partialSize());
+    }
+
+    private int partialSize() {
+        return 3 * hidden * hidden + 3 * hidden * inputs;
+    }
+
+    // x: (N, T, F) -> h_T: (N, H)
+    @Override
+    public Tensor forward(Tensor input, boolean training) {
+        int n = RnnSupport.batchOf(name, input, steps, inputs);
+        RnnSupport.requireBatch(name, n, batch);
+        this.x = input;
+        final int h = hidden, h3 = 3 * hidden, t = steps, f = inputs;
+        RnnSupport.transpose(weightIh.value().segment(), h3, f, wihT.segment());
+        RnnSupport.transpose(weightHh.value().segment(), h3, h, whhT.segment());
+        final long ldG = (long) t * h3, ldH = (long) (t + 1) * h;
+        MemorySegment xs = input.segment(), gxs = gx.segment(), ghs = gh.segment(), hs = hAll.segment();
+        MemorySegment bih = biasIh.value().segment(), bhh = biasHh.value().segment();
+        RnnSupport.forBlocks(n, chunks, (chunk, r0, rows) -> {
+            // W_ih x_t + b_ih for every step of these rows: one product of (rows*T, F) by W_ih^T (F, 3H)
+            Rnn.matmulAdd(rows * t, h3, f, xs, (long) r0 * t * f, f, wihT.segment(), 0, h3, bih, 0, 0, gxs, r0 * ldG, h3);
+            RnnSupport.zeroRows(hs, r0 * ldH, ldH, rows, h);
+            for (int s = 0; s < t; s++) {
+                long gRow = r0 * ldG + (long) s * h3, hRow = r0 * ldH + (long) s * h;
+                // gh_t = h_{t-1} W_hh^T + b_hh
+                Rnn.matmulAdd(rows, h3, h, hs, hRow, (int) ldH, whhT.segment(), 0, h3, bhh, 0, 0, ghs, gRow, (int) ldG);
+                for (int i = 0; i < rows; i++) {
+                    long gr = gRow + i * ldG, hr = hRow + i * ldH;
+                    Rnn.gruForward(h, gxs, gr, ghs, gr, hs, hr, gxs, gr, hs, hr + h);
+                }
+            }
+            RnnSupport.copyRows(hs, r0 * ldH + (long) t * h, ldH, y.segment(), (long) r0 * h, h, rows, h);
+        });
+        return y;
+    }
+
+    // dy: (N, H) = dL/dh_T -> dx: (N, T, F); accumulates every parameter's gradient
+    @Override
+    public Tensor backward(Tensor dy) {
+        RnnSupport.requireDy(name, dy, batch, hidden);
+        if (x == null) throw new IllegalStateException("layer '" + name + "': backward before forward");
+        final int n = batch, h = hidden, h3 = 3 * hidden, t = steps, f = inputs, ps = partialSize();
+        final long ldG = (long) t * h3, ldH = (long) (t + 1) * h;
+        MemorySegment xs = x.segment(), dGx = gx.segment(), dGh = gh.segment(), hs = hAll.segment(), d = dh.segment(), acc = partial.segment();
+        MemorySegment whh = weightHh.value().segment(), wih = weightIh.value().segment();
+        d.copyFrom(dy.segment().asSlice(0, (long) n * h * 4));
+        partial.zero();
+        RnnSupport.forBlocks(n, chunks, (chunk, r0, rows) -> {
+            long pHh = (long) chunk * ps, pIh = pHh + (long) h3 * h;
+            for (int s = t - 1; s >= 0; s--) {
+                long gRow = r0 * ldG + (long) s * h3, hRow = r0 * ldH + (long) s * h;
+                for (int i = 0; i < rows; i++) {
+                    long gr = gRow + i * ldG, dr = (long) (r0 + i) * h;
+                    Rnn.gruBackward(h, d, dr, hs, hRow + i * ldH, dGx, gr, dGh, gr, dGx, gr, dGh, gr, d, dr);
+                }
+                if (s == 0) break; // h_0 is the constant 0: no dW_hh term, no gradient to pass on
+                // dh_{t-1} = dh_t z_t (written above) + dGh_t W_hh
+                Rnn.matmulAdd(rows, h, h3, dGh, gRow, (int) ldG, whh, 0, h, d, (long) r0 * h, h, d, (long) r0 * h, h);
+                // dW_hh += dGh_t^T h_{t-1}
+                Rnn.matmulTransAAdd(h3, h, rows, dGh, gRow, (int) ldG, hs, hRow, (int) ldH, acc, pHh, h);
+            }
+            // dW_ih += dGx^T x and dx = dGx W_ih over every step of these rows at once
+            Rnn.matmulTransAAdd(h3, f, rows * t, dGx, r0 * ldG, h3, xs, (long) r0 * t * f, f, acc, pIh, f);
+            if (dx != null) Rnn.matmulAdd(rows * t, f, h3, dGx, r0 * ldG, h3, wih, 0, f, null, 0, 0, dx.segment(), (long) r0 * t * f, f);
+        });
+        for (int k = 1; k < chunks; k++) {
+            for (int i = 0; i < ps; i++) acc.setAtIndex(F, i, acc.getAtIndex(F, i) + acc.getAtIndex(F, (long) k * ps + i));
+        }
+        add(acc, 0, weightHh.grad(), h3 * h);
+        add(acc, (long) h3 * h, weightIh.grad(), h3 * f);
+        Reductions.columnSumsAdd(dGx, 0, n * t, h3, biasIh.grad().segment(), 0);
+        Reductions.columnSumsAdd(dGh, 0, n * t, h3, biasHh.grad().segment(), 0);
+        return dx;
+    }
+
+    private static void add(MemorySegment src, long offset, Tensor dst, int count) {
+        MemorySegment g = dst.segment();
+        for (int i = 0; i < count; i++) g.setAtIndex(F, i, g.getAtIndex(F, i) + src.getAtIndex(F, offset + i));
+    }
+}
