@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * 2 vectors (8 independent accumulators: enough to hide the FMA latency, and with the 2 loads of B
  * and a broadcast they fit AVX2's 16 registers); leftover rows take 1 row x 4 vectors (batch-1
  * inference is all leftover rows: 4 chains keep the FMA unit busy), then single vectors, then a
- * masked vector tail. Products sum in p order with FMA, as the spec does. Gate math: one vector
+ * masked vector tail (also the whole row when n is below a vector: no scalar guard, the masked
+ * lanes cost what the scalar loop would). Products sum in p order with FMA, as the spec does. Gate math: one vector
  * of units per step, masked tail, sigmoid and tanh through {@code lanewise(EXP / TANH)} (accurate
  * to about an ulp, not bit-identical to the spec). Shorter than a vector: the spec (guard).
  * Pinned by RnnKernelTest.
@@ -54,20 +55,12 @@ public final class RnnSimd implements RnnKernel {
     @Override
     public void matmulAdd(int rows, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
                           MemorySegment d, long dOffset, int ldd, MemorySegment c, long cOffset, int ldc) {
-        if (n < L) { // guard
-            SCALAR.matmulAdd(rows, n, k, a, aOffset, lda, b, bOffset, ldb, d, dOffset, ldd, c, cOffset, ldc);
-            return;
-        }
         tiles(rows, n, k, a, aOffset, lda, 1, b, bOffset, ldb, d, dOffset, ldd, c, cOffset, ldc);
     }
 
     @Override
     public void matmulTransAAdd(int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
                                 MemorySegment c, long cOffset, int ldc) {
-        if (n < L) {
-            SCALAR.matmulTransAAdd(m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
-            return;
-        }
         tiles(m, n, k, a, aOffset, 1, lda, b, bOffset, ldb, c, cOffset, ldc, c, cOffset, ldc);
     }
 
