@@ -43,7 +43,7 @@ public final class FastGrnn implements Layer {
     private Tensor y;          // (N, H): h_T
     private Tensor dh;         // (N, H): dL/dh_t while walking back
     private Tensor dx;         // (N, T, F) or null
-    private Tensor partial;    // (chunks, H*H + H*F + 2H + 2): per-block dU, dW, db_z, db_h, dsigma(zeta), dsigma(nu)
+    private Tensor partial;    // (chunks, H*H + F*H + 2H + 2): per-block dU, dW^T, db_z, db_h, dsigma(zeta), dsigma(nu)
     private Tensor x;          // the last forward's input
     private float sZeta, sNu;  // sigmoid(zeta), sigmoid(nu) of the last forward
 
@@ -199,8 +199,8 @@ public final class FastGrnn implements Layer {
                 // dU += dPre_t^T h_{t-1}
                 Rnn.matmulTransAAdd(h, h, rows, dPre, preRow, (int) ldPre, hs, hRow, (int) ldH, acc, pU, h);
             }
-            // dW += dPre^T x and dx = dPre W over every step of these rows at once
-            Rnn.matmulTransAAdd(h, f, rows * t, dPre, r0 * ldPre, h, xs, (long) r0 * t * f, f, acc, pW, f);
+            // dW^T += x^T dPre (transposed: the long side H is the vector side) and dx = dPre W, every step of these rows at once
+            Rnn.matmulTransAAdd(f, h, rows * t, xs, (long) r0 * t * f, f, dPre, r0 * ldPre, h, acc, pW, h);
             if (dx != null) Rnn.matmulAdd(rows * t, f, h, dPre, r0 * ldPre, h, wMat.segment(), 0, f, null, 0, 0, dx.segment(), (long) r0 * t * f, f);
         });
         reduceGradients();
@@ -221,10 +221,14 @@ public final class FastGrnn implements Layer {
             Gemm.sgemm(false, true, h, rankU, h, 1f, acc, 0, h, u1.value().segment(), 0, h, 1f, u2.grad().segment(), 0, rankU);
             Gemm.sgemm(true, false, rankU, h, h, 1f, u2.value().segment(), 0, rankU, acc, 0, h, 1f, u1.grad().segment(), 0, h);
         }
-        if (rankW == 0) add(acc, pW, w.grad(), h * f);
-        else {
-            Gemm.sgemm(false, true, h, rankW, f, 1f, acc, pW, f, w1.value().segment(), 0, f, 1f, w2.grad().segment(), 0, rankW);
-            Gemm.sgemm(true, false, rankW, f, h, 1f, w2.value().segment(), 0, rankW, acc, pW, f, 1f, w1.grad().segment(), 0, f);
+        if (rankW == 0) {
+            MemorySegment g = w.grad().segment();
+            for (int j = 0; j < h; j++) {
+                for (int q = 0; q < f; q++) g.setAtIndex(F, (long) j * f + q, g.getAtIndex(F, (long) j * f + q) + acc.getAtIndex(F, pW + (long) q * h + j));
+            }
+        } else { // the partial holds dW^T (F, H)
+            Gemm.sgemm(true, true, h, rankW, f, 1f, acc, pW, h, w1.value().segment(), 0, f, 1f, w2.grad().segment(), 0, rankW);
+            Gemm.sgemm(true, true, rankW, f, h, 1f, w2.value().segment(), 0, rankW, acc, pW, h, 1f, w1.grad().segment(), 0, f);
         }
         add(acc, pB, biasGate.grad(), h);
         add(acc, pB + h, biasUpdate.grad(), h);

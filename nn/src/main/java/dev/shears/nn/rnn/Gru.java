@@ -36,7 +36,7 @@ public final class Gru implements Layer {
     private Tensor y;          // (N, H): h_T
     private Tensor dh;         // (N, H)
     private Tensor dx;         // (N, T, F) or null
-    private Tensor partial;    // (chunks, 3H*H + 3H*F): per-block dW_hh, dW_ih
+    private Tensor partial;    // (chunks, 3H*H + F*3H): per-block dW_hh, dW_ih^T
     private Tensor x;
 
     public Gru(Params params, String name, int steps, int inputs, int hidden) {
@@ -140,15 +140,19 @@ public final class Gru implements Layer {
                 // dW_hh += dGh_t^T h_{t-1}
                 Rnn.matmulTransAAdd(h3, h, rows, dGh, gRow, (int) ldG, hs, hRow, (int) ldH, acc, pHh, h);
             }
-            // dW_ih += dGx^T x and dx = dGx W_ih over every step of these rows at once
-            Rnn.matmulTransAAdd(h3, f, rows * t, dGx, r0 * ldG, h3, xs, (long) r0 * t * f, f, acc, pIh, f);
+            // dW_ih^T += x^T dGx (transposed: the long side 3H is the vector side) and dx = dGx W_ih, every step of these rows at once
+            Rnn.matmulTransAAdd(f, h3, rows * t, xs, (long) r0 * t * f, f, dGx, r0 * ldG, h3, acc, pIh, h3);
             if (dx != null) Rnn.matmulAdd(rows * t, f, h3, dGx, r0 * ldG, h3, wih, 0, f, null, 0, 0, dx.segment(), (long) r0 * t * f, f);
         });
         for (int k = 1; k < chunks; k++) {
             for (int i = 0; i < ps; i++) acc.setAtIndex(F, i, acc.getAtIndex(F, i) + acc.getAtIndex(F, (long) k * ps + i));
         }
         add(acc, 0, weightHh.grad(), h3 * h);
-        add(acc, (long) h3 * h, weightIh.grad(), h3 * f);
+        MemorySegment g = weightIh.grad().segment();
+        long pIh = (long) h3 * h;
+        for (int j = 0; j < h3; j++) {
+            for (int q = 0; q < f; q++) g.setAtIndex(F, (long) j * f + q, g.getAtIndex(F, (long) j * f + q) + acc.getAtIndex(F, pIh + (long) q * h3 + j));
+        }
         Reductions.columnSumsAdd(dGx, 0, n * t, h3, biasIh.grad().segment(), 0);
         Reductions.columnSumsAdd(dGh, 0, n * t, h3, biasHh.grad().segment(), 0);
         return dx;

@@ -111,6 +111,12 @@ public final class RnnSimd implements RnnKernel {
             store(x20, c, c2 + j); store(x21, c, c2 + j + L);
             store(x30, c, c3 + j); store(x31, c, c3 + j + L);
         }
+        if (j < n) rows4Tail(j, n, k, a, a0, a1, a2, a3, ap, b, bOffset, ldb, d, d0, d1, d2, d3, c, c0, c1, c2, c3);
+    }
+
+    /** Rows i..i+3 of C from column j on, one vector at a time, the last one masked (its own method: C2 inlines small ones whole). */
+    private static void rows4Tail(int j, int n, int k, MemorySegment a, long a0, long a1, long a2, long a3, long ap, MemorySegment b, long bOffset, int ldb,
+                                  MemorySegment d, long d0, long d1, long d2, long d3, MemorySegment c, long c0, long c1, long c2, long c3) {
         for (; j < n; j += L) { // one vector, the last one masked
             VectorMask<Float> m = S.indexInRange(j, n);
             boolean full = j + L <= n;
@@ -149,6 +155,12 @@ public final class RnnSimd implements RnnKernel {
             }
             store(x0, c, c0 + j); store(x1, c, c0 + j + L); store(x2, c, c0 + j + 2 * L); store(x3, c, c0 + j + 3 * L);
         }
+        if (j < n) row1Tail(j, n, k, a, a0, ap, b, bOffset, ldb, d, d0, c, c0);
+    }
+
+    /** Row i of C from column j on, one vector at a time, the last one masked. */
+    private static void row1Tail(int j, int n, int k, MemorySegment a, long a0, long ap, MemorySegment b, long bOffset, int ldb,
+                                 MemorySegment d, long d0, MemorySegment c, long c0) {
         for (; j < n; j += L) { // one vector, the last one masked
             VectorMask<Float> m = S.indexInRange(j, n);
             boolean full = j + L <= n;
