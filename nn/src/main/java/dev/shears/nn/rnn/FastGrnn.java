@@ -17,8 +17,9 @@ import java.lang.foreign.ValueLayout;
  * Full rank (W (H, F), U (H, H)) or low rank (W = W2 W1, U = U2 U1 with EdgeML's PyTorch shapes
  * W1 (r_W, F), W2 (H, r_W), U1 (r_U, H), U2 (H, r_U)); the factors are multiplied out once per
  * pass, so a step costs the same at any rank. Parameters carry EdgeML's names and init (W, U and
- * factors 0.1 N(0, 1), biases (1, H) ones, zeta (1, 1) 1.0, nu -4.0). Backward through time keeps
- * every step's z, c and h from the forward; per-thread sums of the weight gradients are reduced in
+ * factors 0.1 N(0, 1), biases (1, H) ones, zeta (1, 1) 1.0, nu -4.0). Buffers are time-major (a
+ * step's rows are contiguous: a batch-major layout puts rows a power of two apart, which thrashes
+ * the caches and cost 10x here). Backward through time keeps every step's z, c and h from the forward; per-thread sums of the weight gradients are reduced in
  * block order (deterministic for a thread count). Not a general cell API (no initial state, no
  * per-step outputs). Pinned by RnnGradientCheckTest and the golden test.
  */
@@ -37,9 +38,11 @@ public final class FastGrnn implements Layer {
     private int batch = -1, chunks;
     private Tensor wMat, uMat; // (H, F), (H, H): W and U multiplied out (low rank) or copies of the parameters
     private Tensor wT, uT;     // (F, H), (H, H): transposes, the B operands of the forward products
-    private Tensor wx;         // (N, T, H): W x_t, then pre_t, then z_t (forward); dPre_t (backward)
-    private Tensor cAll;       // (N, T, H): c_t
-    private Tensor hAll;       // (N, T + 1, H): h_0 = 0, h_1 .. h_T
+    private WeightSnapshot weights; // the W and U sources these were built from
+    private Tensor xt;         // (T, N, F): the input, time-major
+    private Tensor wx;         // (T, N, H): W x_t, then pre_t, then z_t (forward); dPre_t (backward)
+    private Tensor cAll;       // (T, N, H): c_t
+    private Tensor hAll;       // (T + 1, N, H): h_0 = 0, h_1 .. h_T
     private Tensor y;          // (N, H): h_T
     private Tensor dh;         // (N, H): dL/dh_t while walking back
     private Tensor dx;         // (N, T, F) or null
@@ -118,9 +121,12 @@ public final class FastGrnn implements Layer {
         uMat = acts.floats(name + ".u_full", h, h);
         wT = acts.floats(name + ".w_t", inputs, h);
         uT = acts.floats(name + ".u_t", h, h);
-        wx = acts.floats(name + ".pre", n, t, h);
-        cAll = acts.floats(name + ".c", n, t, h);
-        hAll = acts.floats(name + ".h", n, t + 1, h);
+        weights = new WeightSnapshot(acts, name + ".snapshot", rankW == 0 && rankU == 0 ? java.util.List.of(w, u)
+                : rankW == 0 ? java.util.List.of(w, u1, u2) : rankU == 0 ? java.util.List.of(w1, w2, u) : java.util.List.of(w1, w2, u1, u2));
+        xt = acts.floats(name + ".x_t", t, n, inputs);
+        wx = acts.floats(name + ".pre", t, n, h);
+        cAll = acts.floats(name + ".c", t, n, h);
+        hAll = acts.floats(name + ".h", t + 1, n, h);
         y = acts.floats(name + ".out", n, h);
         dh = acts.floats(name + ".dh", n, h);
         dx = needInputGradient ? acts.floats(name + ".dx", n, t, inputs) : null;
@@ -131,8 +137,9 @@ public final class FastGrnn implements Layer {
         return hidden * hidden + hidden * inputs + 2 * hidden + 2;
     }
 
-    /** W and U as dense matrices (products of the factors when low rank), and their transposes. */
+    /** W and U as dense matrices (products of the factors when low rank), and their transposes; rebuilt only when the weights changed. */
     private void compose() {
+        if (!weights.changed()) return;
         int h = hidden;
         if (rankW == 0) wMat.segment().copyFrom(w.value().segment().asSlice(0, wMat.size() * 4));
         else Gemm.sgemm(false, false, h, inputs, rankW, 1f, w2.value().segment(), 0, rankW, w1.value().segment(), 0, inputs, 0f, wMat.segment(), 0, inputs);
@@ -152,24 +159,24 @@ public final class FastGrnn implements Layer {
         sZeta = (float) RnnSupport.sigmoid(zeta.value().get(0));
         sNu = (float) RnnSupport.sigmoid(nu.value().get(0));
         final int h = hidden, t = steps, f = inputs;
-        final long ldPre = (long) t * h, ldH = (long) (t + 1) * h;
-        MemorySegment xs = input.segment(), pre = wx.segment(), c = cAll.segment(), hs = hAll.segment();
+        final long step = (long) n * h; // floats per time step in the time-major buffers
+        MemorySegment pre = wx.segment(), c = cAll.segment(), hs = hAll.segment();
         MemorySegment bz = biasGate.value().segment(), bh = biasUpdate.value().segment();
+        // W x_t for every step and row: one product of x (T*N, F), time-major, by W^T (F, H)
+        RnnSupport.project(input, xt, t, f, h, wT.segment(), null, pre);
         final float sz = sZeta, sn = sNu;
         RnnSupport.forBlocks(n, chunks, (chunk, r0, rows) -> {
-            // W x_t for every step of these rows: one product of (rows*T, F) by W^T (F, H)
-            Rnn.matmulAdd(rows * t, h, f, xs, (long) r0 * t * f, f, wT.segment(), 0, h, null, 0, 0, pre, r0 * ldPre, h);
-            RnnSupport.zeroRows(hs, r0 * ldH, ldH, rows, h);
+            RnnSupport.zeroRows(hs, (long) r0 * h, h, rows, h); // h_0 = 0
             for (int s = 0; s < t; s++) {
-                long preRow = r0 * ldPre + (long) s * h, hRow = r0 * ldH + (long) s * h;
+                long row = s * step + (long) r0 * h; // these rows at step s: pre_s, c_s and h_s (= h_{t-1}) in hAll
                 // pre_t += h_{t-1} U^T (in place)
-                Rnn.matmulAdd(rows, h, h, hs, hRow, (int) ldH, uT.segment(), 0, h, pre, preRow, (int) ldPre, pre, preRow, (int) ldPre);
+                Rnn.matmulAdd(rows, h, h, hs, row, h, uT.segment(), 0, h, pre, row, h, pre, row, h);
                 for (int i = 0; i < rows; i++) {
-                    long pr = preRow + i * ldPre, hr = hRow + i * ldH;
-                    Rnn.fastgrnnForward(h, pre, pr, bz, 0, bh, 0, sz, sn, hs, hr, pre, pr, c, pr, hs, hr + h);
+                    long r = row + (long) i * h;
+                    Rnn.fastgrnnForward(h, pre, r, bz, 0, bh, 0, sz, sn, hs, r, pre, r, c, r, hs, r + step);
                 }
             }
-            RnnSupport.copyRows(hs, r0 * ldH + (long) t * h, ldH, y.segment(), (long) r0 * h, h, rows, h);
+            MemorySegment.copy(hs, (t * step + (long) r0 * h) * 4, y.segment(), (long) r0 * h * 4, (long) rows * h * 4);
         });
         return y;
     }
@@ -180,28 +187,29 @@ public final class FastGrnn implements Layer {
         RnnSupport.requireDy(name, dy, batch, hidden);
         if (x == null) throw new IllegalStateException("layer '" + name + "': backward before forward");
         final int n = batch, h = hidden, t = steps, f = inputs, ps = partialSize();
-        final long ldPre = (long) t * h, ldH = (long) (t + 1) * h;
-        MemorySegment xs = x.segment(), dPre = wx.segment(), c = cAll.segment(), hs = hAll.segment(), d = dh.segment(), acc = partial.segment();
+        final long step = (long) n * h;
+        MemorySegment xs = xt.segment(), dPre = wx.segment(), c = cAll.segment(), hs = hAll.segment(), d = dh.segment(), acc = partial.segment();
         d.copyFrom(dy.segment().asSlice(0, (long) n * h * 4));
         partial.zero();
         final float sz = sZeta, sn = sNu;
         RnnSupport.forBlocks(n, chunks, (chunk, r0, rows) -> {
             long pU = (long) chunk * ps, pW = pU + (long) h * h, pB = pW + (long) h * f;
             for (int s = t - 1; s >= 0; s--) {
-                long preRow = r0 * ldPre + (long) s * h, hRow = r0 * ldH + (long) s * h;
+                long row = s * step + (long) r0 * h;
                 for (int i = 0; i < rows; i++) {
-                    long pr = preRow + i * ldPre;
-                    Rnn.fastgrnnBackward(h, d, (long) (r0 + i) * h, hs, hRow + i * ldH, dPre, pr, c, pr, sz, sn, dPre, pr, d, (long) (r0 + i) * h, acc, pB);
+                    long r = row + (long) i * h, dr = (long) (r0 + i) * h;
+                    Rnn.fastgrnnBackward(h, d, dr, hs, r, dPre, r, c, r, sz, sn, dPre, r, d, dr, acc, pB);
                 }
+                // dW^T += x_t^T dPre_t (transposed: the long side H is the vector side); dx_t = dPre_t W
+                long xRow = ((long) s * n + r0) * f;
+                Rnn.matmulTransAAdd(f, h, rows, xs, xRow, f, dPre, row, h, acc, pW, h);
+                if (dx != null) Rnn.matmulAdd(rows, f, h, dPre, row, h, wMat.segment(), 0, f, null, 0, 0, dx.segment(), ((long) r0 * t + s) * f, t * f);
                 if (s == 0) break; // h_0 is the constant 0: no dU term, no gradient to pass on
                 // dh_{t-1} = dh_t z_t (written above) + dPre_t U
-                Rnn.matmulAdd(rows, h, h, dPre, preRow, (int) ldPre, uMat.segment(), 0, h, d, (long) r0 * h, h, d, (long) r0 * h, h);
+                Rnn.matmulAdd(rows, h, h, dPre, row, h, uMat.segment(), 0, h, d, (long) r0 * h, h, d, (long) r0 * h, h);
                 // dU += dPre_t^T h_{t-1}
-                Rnn.matmulTransAAdd(h, h, rows, dPre, preRow, (int) ldPre, hs, hRow, (int) ldH, acc, pU, h);
+                Rnn.matmulTransAAdd(h, h, rows, dPre, row, h, hs, row, h, acc, pU, h);
             }
-            // dW^T += x^T dPre (transposed: the long side H is the vector side) and dx = dPre W, every step of these rows at once
-            Rnn.matmulTransAAdd(f, h, rows * t, xs, (long) r0 * t * f, f, dPre, r0 * ldPre, h, acc, pW, h);
-            if (dx != null) Rnn.matmulAdd(rows * t, f, h, dPre, r0 * ldPre, h, wMat.segment(), 0, f, null, 0, 0, dx.segment(), (long) r0 * t * f, f);
         });
         reduceGradients();
         return dx;

@@ -16,8 +16,8 @@ import java.lang.foreign.ValueLayout;
  * {@code bias_hh_l0} (3H), all U(+-1/sqrt(H))): {@code r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)},
  * {@code z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)}, {@code n = tanh(W_in x + b_in + r (W_hn h + b_hn))},
  * {@code h' = (1 - z) n + z h}, h_0 = 0; the output is h_T. The baseline cell next to FastGRNN.
- * The input projections of all steps are one product per block of rows; backward through time
- * keeps every step's gates and {@code W_hh h + b_hh}, overwriting them with their gradients.
+ * The input projections of all steps are one product; buffers are time-major (a step's rows are
+ * contiguous); backward through time keeps every step's gates and {@code W_hh h + b_hh}, overwriting them with their gradients.
  * Not bidirectional, not stacked. Pinned by RnnGradientCheckTest and the golden test.
  */
 public final class Gru implements Layer {
@@ -30,9 +30,11 @@ public final class Gru implements Layer {
 
     private int batch = -1, chunks;
     private Tensor wihT, whhT; // (F, 3H), (H, 3H): transposes, the B operands of the forward products
-    private Tensor gx;         // (N, T, 3H): W_ih x_t + b_ih, then the gates (r, z, n); dL/dgx after backward
-    private Tensor gh;         // (N, T, 3H): W_hh h_{t-1} + b_hh; dL/dgh after backward
-    private Tensor hAll;       // (N, T + 1, H): h_0 = 0, h_1 .. h_T
+    private WeightSnapshot weights; // the weights these were built from
+    private Tensor xt;         // (T, N, F): the input, time-major
+    private Tensor gx;         // (T, N, 3H): W_ih x_t + b_ih, then the gates (r, z, n); dL/dgx after backward
+    private Tensor gh;         // (T, N, 3H): W_hh h_{t-1} + b_hh; dL/dgh after backward
+    private Tensor hAll;       // (T + 1, N, H): h_0 = 0, h_1 .. h_T
     private Tensor y;          // (N, H): h_T
     private Tensor dh;         // (N, H)
     private Tensor dx;         // (N, T, F) or null
@@ -72,9 +74,11 @@ public final class Gru implements Layer {
         chunks = RnnSupport.chunks(n);
         wihT = acts.floats(name + ".w_ih_t", inputs, 3 * h);
         whhT = acts.floats(name + ".w_hh_t", h, 3 * h);
-        gx = acts.floats(name + ".gx", n, t, 3 * h);
-        gh = acts.floats(name + ".gh", n, t, 3 * h);
-        hAll = acts.floats(name + ".h", n, t + 1, h);
+        weights = new WeightSnapshot(acts, name + ".snapshot", java.util.List.of(weightIh, weightHh));
+        xt = acts.floats(name + ".x_t", t, n, inputs);
+        gx = acts.floats(name + ".gx", t, n, 3 * h);
+        gh = acts.floats(name + ".gh", t, n, 3 * h);
+        hAll = acts.floats(name + ".h", t + 1, n, h);
         y = acts.floats(name + ".out", n, h);
         dh = acts.floats(name + ".dh", n, h);
         dx = needInputGradient ? acts.floats(name + ".dx", n, t, inputs) : null;
@@ -92,25 +96,27 @@ public final class Gru implements Layer {
         RnnSupport.requireBatch(name, n, batch);
         this.x = input;
         final int h = hidden, h3 = 3 * hidden, t = steps, f = inputs;
-        RnnSupport.transpose(weightIh.value().segment(), h3, f, wihT.segment());
-        RnnSupport.transpose(weightHh.value().segment(), h3, h, whhT.segment());
-        final long ldG = (long) t * h3, ldH = (long) (t + 1) * h;
-        MemorySegment xs = input.segment(), gxs = gx.segment(), ghs = gh.segment(), hs = hAll.segment();
-        MemorySegment bih = biasIh.value().segment(), bhh = biasHh.value().segment();
+        if (weights.changed()) {
+            RnnSupport.transpose(weightIh.value().segment(), h3, f, wihT.segment());
+            RnnSupport.transpose(weightHh.value().segment(), h3, h, whhT.segment());
+        }
+        final long stepG = (long) n * h3, stepH = (long) n * h; // floats per time step in the time-major buffers
+        MemorySegment gxs = gx.segment(), ghs = gh.segment(), hs = hAll.segment();
+        MemorySegment bhh = biasHh.value().segment();
+        // W_ih x_t + b_ih for every step and row: one product of x (T*N, F), time-major, by W_ih^T (F, 3H)
+        RnnSupport.project(input, xt, t, f, h3, wihT.segment(), biasIh.value().segment(), gxs);
         RnnSupport.forBlocks(n, chunks, (chunk, r0, rows) -> {
-            // W_ih x_t + b_ih for every step of these rows: one product of (rows*T, F) by W_ih^T (F, 3H)
-            Rnn.matmulAdd(rows * t, h3, f, xs, (long) r0 * t * f, f, wihT.segment(), 0, h3, bih, 0, 0, gxs, r0 * ldG, h3);
-            RnnSupport.zeroRows(hs, r0 * ldH, ldH, rows, h);
+            RnnSupport.zeroRows(hs, (long) r0 * h, h, rows, h); // h_0 = 0
             for (int s = 0; s < t; s++) {
-                long gRow = r0 * ldG + (long) s * h3, hRow = r0 * ldH + (long) s * h;
+                long gRow = s * stepG + (long) r0 * h3, hRow = s * stepH + (long) r0 * h;
                 // gh_t = h_{t-1} W_hh^T + b_hh
-                Rnn.matmulAdd(rows, h3, h, hs, hRow, (int) ldH, whhT.segment(), 0, h3, bhh, 0, 0, ghs, gRow, (int) ldG);
+                Rnn.matmulAdd(rows, h3, h, hs, hRow, h, whhT.segment(), 0, h3, bhh, 0, 0, ghs, gRow, h3);
                 for (int i = 0; i < rows; i++) {
-                    long gr = gRow + i * ldG, hr = hRow + i * ldH;
-                    Rnn.gruForward(h, gxs, gr, ghs, gr, hs, hr, gxs, gr, hs, hr + h);
+                    long gr = gRow + (long) i * h3, hr = hRow + (long) i * h;
+                    Rnn.gruForward(h, gxs, gr, ghs, gr, hs, hr, gxs, gr, hs, hr + stepH);
                 }
             }
-            RnnSupport.copyRows(hs, r0 * ldH + (long) t * h, ldH, y.segment(), (long) r0 * h, h, rows, h);
+            MemorySegment.copy(hs, (t * stepH + (long) r0 * h) * 4, y.segment(), (long) r0 * h * 4, (long) rows * h * 4);
         });
         return y;
     }
@@ -121,28 +127,29 @@ public final class Gru implements Layer {
         RnnSupport.requireDy(name, dy, batch, hidden);
         if (x == null) throw new IllegalStateException("layer '" + name + "': backward before forward");
         final int n = batch, h = hidden, h3 = 3 * hidden, t = steps, f = inputs, ps = partialSize();
-        final long ldG = (long) t * h3, ldH = (long) (t + 1) * h;
-        MemorySegment xs = x.segment(), dGx = gx.segment(), dGh = gh.segment(), hs = hAll.segment(), d = dh.segment(), acc = partial.segment();
+        final long stepG = (long) n * h3, stepH = (long) n * h;
+        MemorySegment xs = xt.segment(), dGx = gx.segment(), dGh = gh.segment(), hs = hAll.segment(), d = dh.segment(), acc = partial.segment();
         MemorySegment whh = weightHh.value().segment(), wih = weightIh.value().segment();
         d.copyFrom(dy.segment().asSlice(0, (long) n * h * 4));
         partial.zero();
         RnnSupport.forBlocks(n, chunks, (chunk, r0, rows) -> {
             long pHh = (long) chunk * ps, pIh = pHh + (long) h3 * h;
             for (int s = t - 1; s >= 0; s--) {
-                long gRow = r0 * ldG + (long) s * h3, hRow = r0 * ldH + (long) s * h;
+                long gRow = s * stepG + (long) r0 * h3, hRow = s * stepH + (long) r0 * h;
                 for (int i = 0; i < rows; i++) {
-                    long gr = gRow + i * ldG, dr = (long) (r0 + i) * h;
-                    Rnn.gruBackward(h, d, dr, hs, hRow + i * ldH, dGx, gr, dGh, gr, dGx, gr, dGh, gr, d, dr);
+                    long gr = gRow + (long) i * h3, dr = (long) (r0 + i) * h;
+                    Rnn.gruBackward(h, d, dr, hs, hRow + (long) i * h, dGx, gr, dGh, gr, dGx, gr, dGh, gr, d, dr);
                 }
+                // dW_ih^T += x_t^T dGx_t (transposed: the long side 3H is the vector side); dx_t = dGx_t W_ih
+                long xRow = ((long) s * n + r0) * f;
+                Rnn.matmulTransAAdd(f, h3, rows, xs, xRow, f, dGx, gRow, h3, acc, pIh, h3);
+                if (dx != null) Rnn.matmulAdd(rows, f, h3, dGx, gRow, h3, wih, 0, f, null, 0, 0, dx.segment(), ((long) r0 * t + s) * f, t * f);
                 if (s == 0) break; // h_0 is the constant 0: no dW_hh term, no gradient to pass on
                 // dh_{t-1} = dh_t z_t (written above) + dGh_t W_hh
-                Rnn.matmulAdd(rows, h, h3, dGh, gRow, (int) ldG, whh, 0, h, d, (long) r0 * h, h, d, (long) r0 * h, h);
+                Rnn.matmulAdd(rows, h, h3, dGh, gRow, h3, whh, 0, h, d, (long) r0 * h, h, d, (long) r0 * h, h);
                 // dW_hh += dGh_t^T h_{t-1}
-                Rnn.matmulTransAAdd(h3, h, rows, dGh, gRow, (int) ldG, hs, hRow, (int) ldH, acc, pHh, h);
+                Rnn.matmulTransAAdd(h3, h, rows, dGh, gRow, h3, hs, hRow, h, acc, pHh, h);
             }
-            // dW_ih^T += x^T dGx (transposed: the long side 3H is the vector side) and dx = dGx W_ih, every step of these rows at once
-            Rnn.matmulTransAAdd(f, h3, rows * t, xs, (long) r0 * t * f, f, dGx, r0 * ldG, h3, acc, pIh, h3);
-            if (dx != null) Rnn.matmulAdd(rows * t, f, h3, dGx, r0 * ldG, h3, wih, 0, f, null, 0, 0, dx.segment(), (long) r0 * t * f, f);
         });
         for (int k = 1; k < chunks; k++) {
             for (int i = 0; i < ps; i++) acc.setAtIndex(F, i, acc.getAtIndex(F, i) + acc.getAtIndex(F, (long) k * ps + i));

@@ -47,11 +47,23 @@ final class RnnSupport {
         }
     }
 
-    /** Copies {@code rows} rows of {@code cols} floats between strided matrices. */
-    static void copyRows(MemorySegment src, long srcOffset, long srcStride, MemorySegment dst, long dstOffset, long dstStride, int rows, int cols) {
-        for (int i = 0; i < rows; i++) {
-            MemorySegment.copy(src, (srcOffset + i * srcStride) * 4, dst, (dstOffset + i * dstStride) * 4, (long) cols * 4);
-        }
+    /**
+     * The input projection of every step at once: {@code xt} (T, N, F) = x (N, T, F) made
+     * time-major, then {@code out} (T*N, cols) = xt wT + bias, one product over all T*N rows split
+     * over the pool (bias null: none). {@code wT} is (F, cols).
+     */
+    static void project(Tensor x, Tensor xt, int steps, int features, int cols, MemorySegment wT, MemorySegment bias, MemorySegment out) {
+        int n = x.dim(0), rowsAll = n * steps;
+        MemorySegment xs = x.segment(), ts = xt.segment();
+        long rowBytes = (long) features * 4;
+        Parallel.forRange(rowsAll, 256, (from, to) -> {
+            for (int r = from; r < to; r++) { // r = t*N + sample
+                int t = r / n, sample = r % n;
+                MemorySegment.copy(xs, ((long) sample * steps + t) * rowBytes, ts, r * rowBytes, rowBytes);
+            }
+            dev.shears.engine.kernels.Rnn.matmulAdd(to - from, cols, features, ts, (long) from * features, features, wT, 0, cols,
+                    bias, 0, 0, out, (long) from * cols, cols);
+        });
     }
 
     static void zeroRows(MemorySegment dst, long offset, long stride, int rows, int cols) {

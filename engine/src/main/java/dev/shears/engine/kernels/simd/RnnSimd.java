@@ -67,51 +67,70 @@ public final class RnnSimd implements RnnKernel {
     /** C = D + A B where A[i][p] is at {@code aOffset + i * ai + p * ap} (so A^T is a stride swap). */
     private static void tiles(int rows, int n, int k, MemorySegment a, long aOffset, long ai, long ap, MemorySegment b, long bOffset, int ldb,
                               MemorySegment d, long dOffset, int ldd, MemorySegment c, long cOffset, int ldc) {
+        if (d == null) { // C = 0 + A B as C += A B on a zeroed C: one code path for the tiles (a null branch in them once cost 10x, see tile4x2)
+            zero(c, cOffset, ldc, rows, n);
+            d = c;
+            dOffset = cOffset;
+            ldd = ldc;
+        }
         int i = 0;
         for (; i + 4 <= rows; i += 4) rows4(i, n, k, a, aOffset, ai, ap, b, bOffset, ldb, d, dOffset, ldd, c, cOffset, ldc);
         for (; i < rows; i++) row1(i, n, k, a, aOffset, ai, ap, b, bOffset, ldb, d, dOffset, ldd, c, cOffset, ldc);
     }
 
-    private static FloatVector init(MemorySegment d, long index) {
-        return d == null ? FloatVector.zero(S) : load(d, index);
-    }
-
-    private static FloatVector init(MemorySegment d, long index, VectorMask<Float> m) {
-        return d == null ? FloatVector.zero(S) : load(d, index, m);
+    private static void zero(MemorySegment c, long cOffset, int ldc, int rows, int n) {
+        FloatVector z = FloatVector.zero(S);
+        for (int i = 0; i < rows; i++) {
+            long row = cOffset + (long) i * ldc;
+            int j = 0;
+            for (; j + L <= n; j += L) store(z, c, row + j);
+            if (j < n) store(z, c, row + j, S.indexInRange(j, n));
+        }
     }
 
     /** Rows i..i+3 of C. */
     private static void rows4(int i, int n, int k, MemorySegment a, long aOffset, long ai, long ap, MemorySegment b, long bOffset, int ldb,
                               MemorySegment d, long dOffset, int ldd, MemorySegment c, long cOffset, int ldc) {
-        long a0 = aOffset + i * ai, a1 = a0 + ai, a2 = a1 + ai, a3 = a2 + ai;
-        long d0 = dOffset + (long) i * ldd, d1 = d0 + ldd, d2 = d1 + ldd, d3 = d2 + ldd;
-        long c0 = cOffset + (long) i * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        long a0 = aOffset + i * ai;
+        long d0 = dOffset + (long) i * ldd, c0 = cOffset + (long) i * ldc;
         int j = 0;
-        for (; j + 2 * L <= n; j += 2 * L) { // body: 4 x 2 vectors
-            FloatVector x00 = init(d, d0 + j), x01 = init(d, d0 + j + L), x10 = init(d, d1 + j), x11 = init(d, d1 + j + L);
-            FloatVector x20 = init(d, d2 + j), x21 = init(d, d2 + j + L), x30 = init(d, d3 + j), x31 = init(d, d3 + j + L);
-            long bp = bOffset + j, pa = 0;
-            for (int p = 0; p < k; p++, bp += ldb, pa += ap) {
-                FloatVector b0 = load(b, bp), b1 = load(b, bp + L);
-                FloatVector v0 = FloatVector.broadcast(S, at(a, a0 + pa));
-                x00 = b0.fma(v0, x00);
-                x01 = b1.fma(v0, x01);
-                FloatVector v1 = FloatVector.broadcast(S, at(a, a1 + pa));
-                x10 = b0.fma(v1, x10);
-                x11 = b1.fma(v1, x11);
-                FloatVector v2 = FloatVector.broadcast(S, at(a, a2 + pa));
-                x20 = b0.fma(v2, x20);
-                x21 = b1.fma(v2, x21);
-                FloatVector v3 = FloatVector.broadcast(S, at(a, a3 + pa));
-                x30 = b0.fma(v3, x30);
-                x31 = b1.fma(v3, x31);
-            }
-            store(x00, c, c0 + j); store(x01, c, c0 + j + L);
-            store(x10, c, c1 + j); store(x11, c, c1 + j + L);
-            store(x20, c, c2 + j); store(x21, c, c2 + j + L);
-            store(x30, c, c3 + j); store(x31, c, c3 + j + L);
+        for (; j + 2 * L <= n; j += 2 * L) tile4x2(k, a, a0, ai, ap, b, bOffset + j, ldb, d, d0 + j, ldd, c, c0 + j, ldc);
+        if (j < n) rows4Tail(j, n, k, a, a0, a0 + ai, a0 + 2 * ai, a0 + 3 * ai, ap, b, bOffset, ldb, d, d0, d0 + ldd, d0 + 2L * ldd, d0 + 3L * ldd,
+                c, c0, c0 + ldc, c0 + 2L * ldc, c0 + 3L * ldc);
+    }
+
+    /**
+     * The body: a 4 x 2-vector tile of C, its 8 accumulators over the whole k loop. A method of its
+     * own, small and the same for every caller, so C2 compiles the vector loop once, whole. D is
+     * never null here: a null-D branch merging a zero vector with loaded ones, once compiled after
+     * the input projection (D null, k = 9), left the recurrent product 10x slower.
+     */
+    private static void tile4x2(int k, MemorySegment a, long a0, long ai, long ap, MemorySegment b, long bp, int ldb,
+                                MemorySegment d, long d0, int ldd, MemorySegment c, long c0, int ldc) {
+        long a1 = a0 + ai, a2 = a1 + ai, a3 = a2 + ai;
+        long d1 = d0 + ldd, d2 = d1 + ldd, d3 = d2 + ldd;
+        FloatVector x00 = load(d, d0), x01 = load(d, d0 + L), x10 = load(d, d1), x11 = load(d, d1 + L);
+        FloatVector x20 = load(d, d2), x21 = load(d, d2 + L), x30 = load(d, d3), x31 = load(d, d3 + L);
+        for (int p = 0; p < k; p++, bp += ldb, a0 += ap, a1 += ap, a2 += ap, a3 += ap) {
+            FloatVector b0 = load(b, bp), b1 = load(b, bp + L);
+            FloatVector v0 = FloatVector.broadcast(S, at(a, a0));
+            x00 = b0.fma(v0, x00);
+            x01 = b1.fma(v0, x01);
+            FloatVector v1 = FloatVector.broadcast(S, at(a, a1));
+            x10 = b0.fma(v1, x10);
+            x11 = b1.fma(v1, x11);
+            FloatVector v2 = FloatVector.broadcast(S, at(a, a2));
+            x20 = b0.fma(v2, x20);
+            x21 = b1.fma(v2, x21);
+            FloatVector v3 = FloatVector.broadcast(S, at(a, a3));
+            x30 = b0.fma(v3, x30);
+            x31 = b1.fma(v3, x31);
         }
-        if (j < n) rows4Tail(j, n, k, a, a0, a1, a2, a3, ap, b, bOffset, ldb, d, d0, d1, d2, d3, c, c0, c1, c2, c3);
+        long c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        store(x00, c, c0); store(x01, c, c0 + L);
+        store(x10, c, c1); store(x11, c, c1 + L);
+        store(x20, c, c2); store(x21, c, c2 + L);
+        store(x30, c, c3); store(x31, c, c3 + L);
     }
 
     /** Rows i..i+3 of C from column j on, one vector at a time, the last one masked (its own method: C2 inlines small ones whole). */
@@ -120,8 +139,8 @@ public final class RnnSimd implements RnnKernel {
         for (; j < n; j += L) { // one vector, the last one masked
             VectorMask<Float> m = S.indexInRange(j, n);
             boolean full = j + L <= n;
-            FloatVector x0 = full ? init(d, d0 + j) : init(d, d0 + j, m), x1 = full ? init(d, d1 + j) : init(d, d1 + j, m);
-            FloatVector x2 = full ? init(d, d2 + j) : init(d, d2 + j, m), x3 = full ? init(d, d3 + j) : init(d, d3 + j, m);
+            FloatVector x0 = full ? load(d, d0 + j) : load(d, d0 + j, m), x1 = full ? load(d, d1 + j) : load(d, d1 + j, m);
+            FloatVector x2 = full ? load(d, d2 + j) : load(d, d2 + j, m), x3 = full ? load(d, d3 + j) : load(d, d3 + j, m);
             long bp = bOffset + j, pa = 0;
             for (int p = 0; p < k; p++, bp += ldb, pa += ap) {
                 FloatVector bv = full ? load(b, bp) : load(b, bp, m);
@@ -143,19 +162,21 @@ public final class RnnSimd implements RnnKernel {
                              MemorySegment d, long dOffset, int ldd, MemorySegment c, long cOffset, int ldc) {
         long a0 = aOffset + i * ai, d0 = dOffset + (long) i * ldd, c0 = cOffset + (long) i * ldc;
         int j = 0;
-        for (; j + 4 * L <= n; j += 4 * L) { // body: 1 x 4 vectors
-            FloatVector x0 = init(d, d0 + j), x1 = init(d, d0 + j + L), x2 = init(d, d0 + j + 2 * L), x3 = init(d, d0 + j + 3 * L);
-            long bp = bOffset + j, pa = a0;
-            for (int p = 0; p < k; p++, bp += ldb, pa += ap) {
-                FloatVector v = FloatVector.broadcast(S, at(a, pa));
-                x0 = load(b, bp).fma(v, x0);
-                x1 = load(b, bp + L).fma(v, x1);
-                x2 = load(b, bp + 2 * L).fma(v, x2);
-                x3 = load(b, bp + 3 * L).fma(v, x3);
-            }
-            store(x0, c, c0 + j); store(x1, c, c0 + j + L); store(x2, c, c0 + j + 2 * L); store(x3, c, c0 + j + 3 * L);
-        }
+        for (; j + 4 * L <= n; j += 4 * L) tile1x4(k, a, a0, ap, b, bOffset + j, ldb, d, d0 + j, c, c0 + j);
         if (j < n) row1Tail(j, n, k, a, a0, ap, b, bOffset, ldb, d, d0, c, c0);
+    }
+
+    /** The body of a single row: 1 x 4 vectors, 4 accumulators over the whole k loop (its own method, as tile4x2). */
+    private static void tile1x4(int k, MemorySegment a, long a0, long ap, MemorySegment b, long bp, int ldb, MemorySegment d, long d0, MemorySegment c, long c0) {
+        FloatVector x0 = load(d, d0), x1 = load(d, d0 + L), x2 = load(d, d0 + 2 * L), x3 = load(d, d0 + 3 * L);
+        for (int p = 0; p < k; p++, bp += ldb, a0 += ap) {
+            FloatVector v = FloatVector.broadcast(S, at(a, a0));
+            x0 = load(b, bp).fma(v, x0);
+            x1 = load(b, bp + L).fma(v, x1);
+            x2 = load(b, bp + 2 * L).fma(v, x2);
+            x3 = load(b, bp + 3 * L).fma(v, x3);
+        }
+        store(x0, c, c0); store(x1, c, c0 + L); store(x2, c, c0 + 2 * L); store(x3, c, c0 + 3 * L);
     }
 
     /** Row i of C from column j on, one vector at a time, the last one masked. */
@@ -164,7 +185,7 @@ public final class RnnSimd implements RnnKernel {
         for (; j < n; j += L) { // one vector, the last one masked
             VectorMask<Float> m = S.indexInRange(j, n);
             boolean full = j + L <= n;
-            FloatVector x = full ? init(d, d0 + j) : init(d, d0 + j, m);
+            FloatVector x = full ? load(d, d0 + j) : load(d, d0 + j, m);
             long bp = bOffset + j, pa = a0;
             for (int p = 0; p < k; p++, bp += ldb, pa += ap) {
                 x = (full ? load(b, bp) : load(b, bp, m)).fma(FloatVector.broadcast(S, at(a, pa)), x);
