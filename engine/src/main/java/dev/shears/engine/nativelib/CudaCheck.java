@@ -67,7 +67,11 @@ public final class CudaCheck {
             switch (args[i]) {
                 case "--out" -> out = Path.of(need(args, ++i, "--out"));
                 case "--budget-s" -> budgetSeconds = Double.parseDouble(need(args, ++i, "--budget-s"));
-                default -> throw new IllegalArgumentException("CudaCheck: unknown argument " + args[i] + " (expected --out DIR, --budget-s SECONDS)");
+                case "--probe" -> { // one line and the exit status: 0 with a device, 3 without
+                    System.out.println(CudaGemm.describe());
+                    System.exit(CudaGemm.probe().available() ? 0 : 3);
+                }
+                default -> throw new IllegalArgumentException("CudaCheck: unknown argument " + args[i] + " (expected --out DIR, --budget-s SECONDS, --probe)");
             }
         }
         StringBuilder md = new StringBuilder("# Shears cuda check\n\n```\n");

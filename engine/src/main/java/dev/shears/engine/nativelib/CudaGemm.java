@@ -176,6 +176,6 @@ public final class CudaGemm {
 
     private static Probe withLineOf(Found f) {
         Options o = Options.fromSystemProperties();
-        return new Probe(f, f.line() + "; GEMMs with m*n*k >= " + o.minFlops() + " run there, tf32 " + (o.tf32() ? "on" : "off"));
+        return new Probe(f, f.line() + "; -Dshears.gemm=cuda runs GEMMs with m*n*k >= " + o.minFlops() + " there, tf32 " + (o.tf32() ? "on" : "off"));
     }
 }

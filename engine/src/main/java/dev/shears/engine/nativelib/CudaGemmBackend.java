@@ -33,6 +33,9 @@ public final class CudaGemmBackend implements GemmBackend, AutoCloseable {
     private final HostStaging stageA = new HostStaging(), stageB = new HostStaging(), stageC = new HostStaging();
     /** Kept segments by host start address. */
     private final TreeMap<Long, Resident> residents = new TreeMap<>();
+    private final int device;
+    /** The thread that made the last device call: the runtime's current device is per thread. */
+    private Thread lastThread;
     private long uploaded, downloaded, deviceCalls, javaCalls;
     private boolean closed;
 
@@ -43,7 +46,9 @@ public final class CudaGemmBackend implements GemmBackend, AutoCloseable {
         this.runtime = found.runtime();
         this.cublas = found.cublas();
         this.options = options;
-        runtime.setDevice(found.device());
+        this.device = found.device();
+        runtime.setDevice(device);
+        lastThread = Thread.currentThread();
         this.handle = cublas.create();
         cublas.setMathMode(handle, options.tf32() ? Cublas.TF32_TENSOR_OP_MATH : Cublas.DEFAULT_MATH);
         this.alpha = arena.allocate(JAVA_FLOAT);
@@ -205,8 +210,13 @@ public final class CudaGemmBackend implements GemmBackend, AutoCloseable {
         arena.close();
     }
 
+    /** Fails once closed; makes this backend's device current on a calling thread new to it. */
     private void requireOpen() {
         if (closed) throw new IllegalStateException("cuda GEMM backend is closed");
+        if (lastThread != Thread.currentThread()) {
+            runtime.setDevice(device);
+            lastThread = Thread.currentThread();
+        }
     }
 
     /** The device address of a row-major operand {@code rows x cols} with leading dimension {@code ld}. */
