@@ -4,7 +4,6 @@ import dev.shears.engine.kernels.GemmBackend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.logging.Logger;
 
 /**
  * Finds the CUDA runtime, cuBLAS and a device once per JVM and hands out the {@code cuda} GEMM
@@ -14,8 +13,6 @@ import java.util.logging.Logger;
  * CPU), {@code -Dshears.cuda.device=N}. Pinned by CudaGemmTest (CPU) and CudaGemmGpuTest (GPU).
  */
 public final class CudaGemm {
-    private static final Logger LOG = Logger.getLogger("shears");
-
     /** Default size rule: GEMMs with m*n*k below 64^3 run on the CPU (launch and copies cost more). */
     public static final long DEFAULT_MIN_FLOPS = 64L * 64 * 64;
 
@@ -76,19 +73,14 @@ public final class CudaGemm {
     }
 
     private static final class BackendHolder {
-        static final CudaGemmBackend BACKEND = create();
-
-        private static CudaGemmBackend create() {
-            Probe p = ProbeHolder.PROBE;
-            if (!p.available()) {
-                LOG.info("cuda: " + p.line());
-                return null;
-            }
-            return new CudaGemmBackend(p.found(), Options.fromSystemProperties());
-        }
+        static final CudaGemmBackend BACKEND = ProbeHolder.PROBE.available()
+                ? new CudaGemmBackend(ProbeHolder.PROBE.found(), Options.fromSystemProperties()) : null;
     }
 
-    /** The backend, or null when the library or a device is absent (logged once). */
+    /**
+     * The backend, or null when the library or a device is absent. Silent: the caller (GemmBackends)
+     * logs the one fallback line, and {@link #describe()} says why.
+     */
     public static GemmBackend load() {
         Options.fromSystemProperties(); // a bad option fails here, with its name, not inside a class initializer
         return BackendHolder.BACKEND;
