@@ -73,8 +73,17 @@ public final class CudaGemm {
     }
 
     private static final class BackendHolder {
-        static final CudaGemmBackend BACKEND = ProbeHolder.PROBE.available()
-                ? new CudaGemmBackend(ProbeHolder.PROBE.found(), Options.fromSystemProperties()) : null;
+        static final CudaGemmBackend BACKEND = create();
+
+        private static CudaGemmBackend create() {
+            if (!ProbeHolder.PROBE.available()) return null;
+            try {
+                return new CudaGemmBackend(ProbeHolder.PROBE.found(), Options.fromSystemProperties());
+            } catch (CudaException e) { // e.g. cublasCreate on a device without free memory: not a crash
+                java.util.logging.Logger.getLogger("shears").warning("cuda: " + e.getMessage() + "; java GEMM used");
+                return null;
+            }
+        }
     }
 
     /**

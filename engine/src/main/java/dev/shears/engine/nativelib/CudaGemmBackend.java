@@ -15,7 +15,8 @@ import java.util.TreeMap;
  * beta != 0, runs one cuBLAS GEMM and copies C down. Device buffers are cached per role (A, B, C)
  * and grow geometrically, so steady calls allocate nothing. GEMMs with m*n*k below
  * {@code minFlops} run on the java GEMM. Calls are serialized (one handle, shared buffers).
- * Not a device tensor library: results always come back to the host. Pinned by CudaGemmGpuTest.
+ * Not a device tensor library: results always come back to the host. Pinned by CudaBackendContract,
+ * run on the fake library (CudaGemmFakeTest) and on a GPU (CudaGemmGpuTest).
  *
  * <p>Weights: {@link #keepOnDevice} mirrors a host segment (a layer's weights) on the device once;
  * GEMMs reading any part of it use the mirror. After the host copy changes (an optimizer step),
