@@ -85,7 +85,12 @@ public final class CudaCheck {
             write(out, md.append(msg));
             return;
         }
-        boolean ok = run(md, budgetSeconds);
+        List<Case> accuracy = new ArrayList<>(benchmarkCases());
+        accuracy.add(new Case("256^3", true, false, 256, 256, 256, true));
+        accuracy.add(new Case("256^3", false, true, 256, 256, 256, true));
+        accuracy.add(new Case("256^3", true, true, 256, 256, 256, true));
+        accuracy.add(new Case("odd", true, true, 67, 129, 97, true));
+        boolean ok = run(md, budgetSeconds, CudaGemm::open, accuracy, benchmarkCases(), 1);
         write(out, md);
         if (!ok) {
             System.out.println("FAILED: a cuBLAS result is outside its rounding-error bound (see above)");
@@ -93,22 +98,22 @@ public final class CudaCheck {
         }
     }
 
-    private static boolean run(StringBuilder md, double budgetSeconds) {
+    /**
+     * The two tables into {@code md} (and stdout); false when a result is outside its bound. Each
+     * timing runs about {@code timeScale} x 0.2 s; speed rows stop once {@code budgetSeconds} are spent.
+     */
+    static boolean run(StringBuilder md, double budgetSeconds, java.util.function.Function<CudaGemm.Options, CudaGemmBackend> open,
+                       List<Case> accuracyCases, List<Case> speedCases, double timeScale) {
         long start = System.nanoTime();
         CudaGemm.Options base = CudaGemm.Options.fromSystemProperties().withMinFlops(0);
         boolean ok = true;
-        try (CudaGemmBackend fp32 = CudaGemm.open(base.withTf32(false)); CudaGemmBackend tf32 = CudaGemm.open(base.withTf32(true))) {
+        try (CudaGemmBackend fp32 = open.apply(base.withTf32(false)); CudaGemmBackend tf32 = open.apply(base.withTf32(true))) {
             GemmBackend java = GemmBackends.java();
             emit(md, "## Accuracy: cuBLAS vs the java GEMM\n\nWorst |error| as a fraction of its bound "
                     + "(2k·2^-24 + (TF32: 2^-9)) · Σ|a||b| (must be <= 1), and worst |error| / max|C|.\n\n"
                     + "| case | form | m | n | k | fp32 of bound | fp32 rel | tf32 of bound | tf32 rel |\n|---|---|---|---|---|---|---|---|---|\n");
-            List<Case> cases = new ArrayList<>(benchmarkCases());
-            cases.add(new Case("256^3", true, false, 256, 256, 256, true));
-            cases.add(new Case("256^3", false, true, 256, 256, 256, true));
-            cases.add(new Case("256^3", true, true, 256, 256, 256, true));
-            cases.add(new Case("odd", true, true, 67, 129, 97, true));
             long seed = 1;
-            for (Case c : cases) {
+            for (Case c : accuracyCases) {
                 List<Accuracy> both = compare(List.of(fp32, tf32), java, c, seed++);
                 Accuracy a32 = both.get(0), a19 = both.get(1);
                 ok &= a32.ok() && a19.ok();
@@ -119,13 +124,13 @@ public final class CudaCheck {
                     + " threads; cuda incl = host operands, copies each call; W kept = op(A) already on the device (keepOnDevice); "
                     + "excl = operands on the device, GEMM only.\n\n"
                     + "| case | form | java | fp32 incl | fp32 W kept | fp32 excl | tf32 incl | tf32 excl |\n|---|---|---|---|---|---|---|---|\n");
-            for (Case c : benchmarkCases()) {
+            for (Case c : speedCases) {
                 double elapsed = (System.nanoTime() - start) / 1e9;
                 if (elapsed > budgetSeconds) {
                     emit(md, "| " + c.label() + " | " + c.form() + " | skipped: time budget of " + budgetSeconds + " s spent | | | | | |\n");
                     continue;
                 }
-                emit(md, String.format(Locale.ROOT, "| %s | %s | %s |%n", c.label(), c.form(), String.join(" | ", time(java, fp32, tf32, c))));
+                emit(md, String.format(Locale.ROOT, "| %s | %s | %s |%n", c.label(), c.form(), String.join(" | ", time(java, fp32, tf32, c, timeScale))));
             }
             emit(md, String.format(Locale.ROOT, "%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9));
         }
@@ -178,20 +183,20 @@ public final class CudaCheck {
     }
 
     /** The row for {@code c}: java, fp32 incl, fp32 W kept, fp32 excl, tf32 incl, tf32 excl, in GFLOP/s. */
-    private static List<String> time(GemmBackend java, CudaGemmBackend fp32, CudaGemmBackend tf32, Case c) {
+    private static List<String> time(GemmBackend java, CudaGemmBackend fp32, CudaGemmBackend tf32, Case c, double scale) {
         try (Arena arena = Arena.ofConfined()) {
             int lda = c.transA() ? c.m() : c.k(), ldb = c.transB() ? c.k() : c.n(), ldc = c.n();
             long aSize = (long) c.m() * c.k(), bSize = (long) c.k() * c.n(), cSize = (long) c.m() * c.n();
             MemorySegment a = random(arena, aSize, 7), b = random(arena, bSize, 8), out = arena.allocate(cSize * 4, 64);
             List<String> row = new ArrayList<>();
-            row.add(gflops(c, seconds(() -> java.sgemm(c.transA(), c.transB(), c.m(), c.n(), c.k(), 1f, a, 0, lda, b, 0, ldb, 0f, out, 0, ldc), 0.3, null)));
+            row.add(gflops(c, seconds(() -> java.sgemm(c.transA(), c.transB(), c.m(), c.n(), c.k(), 1f, a, 0, lda, b, 0, ldb, 0f, out, 0, ldc), 0.3 * scale, null)));
             for (CudaGemmBackend cuda : List.of(fp32, tf32)) {
                 Runnable host = () -> cuda.sgemm(c.transA(), c.transB(), c.m(), c.n(), c.k(), 1f, a, 0, lda, b, 0, ldb, 0f, out, 0, ldc);
-                row.add(gflops(c, seconds(host, 0.2, null)));
+                row.add(gflops(c, seconds(host, 0.2 * scale, null)));
                 if (cuda == fp32) {
                     if (c.weightsA()) {
                         try (CudaGemmBackend.Resident w = cuda.keepOnDevice(a)) {
-                            row.add(gflops(c, seconds(host, 0.2, null)));
+                            row.add(gflops(c, seconds(host, 0.2 * scale, null)));
                         }
                     } else {
                         row.add("-");
@@ -203,7 +208,7 @@ public final class CudaCheck {
                     rt.copyToDevice(dA, a, aSize * 4);
                     rt.copyToDevice(dB, b, bSize * 4);
                     Runnable device = () -> cuda.deviceGemm(c.transA(), c.transB(), c.m(), c.n(), c.k(), 1f, dA, lda, dB, ldb, 0f, dC, ldc);
-                    row.add(gflops(c, seconds(device, 0.15, rt::synchronize)));
+                    row.add(gflops(c, seconds(device, 0.15 * scale, rt::synchronize)));
                 } finally {
                     rt.free(dA);
                     rt.free(dB);

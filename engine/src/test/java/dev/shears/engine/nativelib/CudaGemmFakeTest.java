@@ -1,10 +1,12 @@
 package dev.shears.engine.nativelib;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,6 +42,18 @@ class CudaGemmFakeTest extends CudaBackendContract {
         assertTrue(line.startsWith("libcudart.so.13 (" + fake.working() + "), 1 device: Fake CUDA Device (#0, sm_90, 1 GiB)"), line);
         assertTrue(line.contains("runtime 13.0, driver 13.0, cuBLAS 13.0.7 (libcublas.so.13 (" + fake.working() + "))"), line);
         assertTrue(line.contains("m*n*k >= "), line);
+    }
+
+    @Test
+    void theCheckReportsAccuracyAndSpeedTables() {
+        List<CudaCheck.Case> cases = List.of(new CudaCheck.Case("small fwd", false, false, 16, 96, 72, true),
+                new CudaCheck.Case("small wgrad", false, true, 16, 72, 96, false), new CudaCheck.Case("small dgrad", true, false, 72, 96, 16, true));
+        StringBuilder md = new StringBuilder();
+        assertTrue(CudaCheck.run(md, 60, o -> new CudaGemmBackend(probe.found(), o), cases, cases, 0.01), md.toString());
+        String text = md.toString();
+        assertTrue(text.contains("| small wgrad | NT | 16 | 72 | 96 | "), text);
+        assertEquals(3, text.lines().filter(l -> l.startsWith("| small") && l.split("\\|").length == 9).count(), "speed rows with 7 figures:\n" + text);
+        assertFalse(text.contains("FAIL"), text);
     }
 
     @Test
