@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 OUT="${OUT:-./gpu-out}"
 mkdir -p "$OUT"
 JAVA=.gpu/jre/bin/java
+chmod u+x .gpu/jre/bin/* .gpu/jre/lib/jspawnhelper 2>/dev/null   # in case the copy dropped the mode bits
 [ -x "$JAVA" ] || { echo "gpu-check: $JAVA missing; run scripts/gpu-prepare.sh first (and carry .gpu)" >&2; exit 2; }
 FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m)
 PROPS=()

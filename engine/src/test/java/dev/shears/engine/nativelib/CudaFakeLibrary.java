@@ -51,7 +51,9 @@ final class CudaFakeLibrary {
         Path needsLt = Files.createDirectories(root.resolve("needslt"));
         Path ltSrc = root.resolve("lt.c");
         Files.writeString(ltSrc, "int fake_lt_present(void) { return 1; }\n");
-        compile(cc, ltSrc, needsLt.resolve("libcublasLt.so.13"), "-Wl,-soname,libcublasLt.so.13");
+        // Named like the real one (that is what Cublas.load looks for) but with its own soname, so a real
+        // libcublas loaded later in this JVM never binds to it.
+        compile(cc, ltSrc, needsLt.resolve("libcublasLt.so.13"), "-Wl,-soname,libshearsfakecublaslt.so.13");
         compile(cc, src, needsLt.resolve("libcublas.so.13"), "-DFAKE_NEEDS_LT", "-L" + needsLt, "-l:libcublasLt.so.13");
         Files.createSymbolicLink(needsLt.resolve("libcudart.so.13"), lib);
 
