@@ -2,7 +2,10 @@ package dev.shears.nn.layers;
 
 import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
+import dev.shears.engine.kernels.ConvGeometry;
 import dev.shears.engine.kernels.Gemm;
+import dev.shears.engine.kernels.Im2col;
+import dev.shears.engine.kernels.Reductions;
 import dev.shears.nn.Parameter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,12 +30,13 @@ public final class Conv2d implements Layer {
     private final int k, stride, pad, groups;
     private final int cg, ocg, ckk;   // channels per group (in, out), rows of one group's columns
     private final boolean depthwise, pointwise;
+    private final ConvGeometry geometry;
     private final Parameter weight;   // (oc, c/groups, k, k)
     private final Parameter bias;     // (oc) or null
     private boolean needInputGradient = true;
 
     private long columnFloats = COLUMN_FLOATS;
-    private Activations acts;
+    private ActivationMemory acts;
     private int batch, chunk;
     private Tensor x;                 // (N, c, h, w): the last forward's input
     private Tensor y;                 // (N, oc, oh, ow)
@@ -66,6 +70,7 @@ public final class Conv2d implements Layer {
         this.ckk = cg * k * k;
         this.depthwise = groups == c && groups == oc && groups > 1;
         this.pointwise = k == 1 && stride == 1 && padding == 0;
+        this.geometry = ConvGeometry.square(c, h, w, kernel, stride, padding);
         this.weight = params.parameter(name + ".weight", true, (long) oh * ow, oc, cg, k, k);
         this.bias = bias ? params.parameter(name + ".bias", false, 0, oc) : null;
         params.normal(weight.value(), Math.sqrt(2.0 / ((double) oc * k * k)));
@@ -85,7 +90,7 @@ public final class Conv2d implements Layer {
     @Override public void skipInputGradient() { needInputGradient = false; }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         this.acts = acts;
         this.batch = batch;
         y = acts.floats(name + ".out", batch, oc, oh, ow);
@@ -104,8 +109,8 @@ public final class Conv2d implements Layer {
         int maxChunk = (int) Math.max(1, Math.min(batch, columnFloats / perSample));
         int chunks = (batch + maxChunk - 1) / maxChunk;
         chunk = (batch + chunks - 1) / chunks;
-        acts.reserve(Activations.Slot.COLUMNS, perSample * chunk);
-        if (chunk > 1) acts.reserve(Activations.Slot.ROWS, (long) oc * oh * ow * chunk);
+        acts.reserve(ActivationMemory.Slot.COLUMNS, perSample * chunk);
+        if (chunk > 1) acts.reserve(ActivationMemory.Slot.ROWS, (long) oc * oh * ow * chunk);
     }
 
     // x: (N, c, h, w) -> y: (N, oc, oh, ow)
@@ -129,11 +134,11 @@ public final class Conv2d implements Layer {
                 col = x.segment();
                 colOff = (long) n0 * c * p;
             } else {
-                col = acts.scratch(Activations.Slot.COLUMNS);
+                col = acts.scratch(ActivationMemory.Slot.COLUMNS);
                 colOff = 0;
                 im2col(x.segment(), n0, nb, col);
             }
-            MemorySegment dst = nb == 1 ? y.segment() : acts.scratch(Activations.Slot.ROWS);
+            MemorySegment dst = nb == 1 ? y.segment() : acts.scratch(ActivationMemory.Slot.ROWS);
             long dstOff = nb == 1 ? (long) n0 * oc * p : 0;
             for (int g = 0; g < groups; g++) {
                 Gemm.sgemm(false, false, ocg, cols, ckk, 1f, ws, (long) g * ocg * ckk, ckk,
@@ -165,7 +170,7 @@ public final class Conv2d implements Layer {
                 rows = dy.segment();
                 rowsOff = (long) n0 * oc * p;
             } else {
-                rows = acts.scratch(Activations.Slot.ROWS);
+                rows = acts.scratch(ActivationMemory.Slot.ROWS);
                 rowsOff = 0;
                 gatherRows(dy.segment(), n0, nb, rows);
             }
@@ -176,7 +181,7 @@ public final class Conv2d implements Layer {
                 col = x.segment();
                 colOff = (long) n0 * c * p;
             } else {
-                col = acts.scratch(Activations.Slot.COLUMNS);
+                col = acts.scratch(ActivationMemory.Slot.COLUMNS);
                 colOff = 0;
                 im2col(x.segment(), n0, nb, col);
             }
@@ -186,7 +191,7 @@ public final class Conv2d implements Layer {
             }
             if (bias != null) accumulateBias(rows, rowsOff, cols);
             if (dx == null) continue;
-            MemorySegment dcol = direct ? dx.segment() : acts.scratch(Activations.Slot.COLUMNS); // columns are dead once dW is done
+            MemorySegment dcol = direct ? dx.segment() : acts.scratch(ActivationMemory.Slot.COLUMNS); // columns are dead once dW is done
             long dcolOff = direct ? (long) n0 * c * p : 0;
             for (int g = 0; g < groups; g++) {
                 Gemm.sgemm(true, false, ckk, cols, ocg, 1f, ws, (long) g * ocg * ckk, ckk,
@@ -199,60 +204,14 @@ public final class Conv2d implements Layer {
 
     /** Columns (c*k*k, nb*oh*ow) of samples [n0, n0+nb): row (ci, ki, kj), column (b, oy, ox). */
     private void im2col(MemorySegment xs, int n0, int nb, MemorySegment col) {
-        int p = oh * ow, rowsTotal = c * k * k;
-        long ld = (long) nb * p;
-        Parallel.forRange(rowsTotal, 1, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int ci = r / (k * k), ki = (r / k) % k, kj = r % k;
-                long dst = r * ld;
-                for (int b = 0; b < nb; b++) {
-                    long plane = ((long) (n0 + b) * c + ci) * h * w;
-                    for (int oy = 0; oy < oh; oy++) {
-                        int iy = oy * stride - pad + ki;
-                        long o = dst + (long) b * p + (long) oy * ow;
-                        if (iy < 0 || iy >= h) {
-                            for (int ox = 0; ox < ow; ox++) col.setAtIndex(F, o + ox, 0f);
-                            continue;
-                        }
-                        long src = plane + (long) iy * w;
-                        for (int ox = 0; ox < ow; ox++) {
-                            int ix = ox * stride - pad + kj;
-                            col.setAtIndex(F, o + ox, ix >= 0 && ix < w ? xs.getAtIndex(F, src + ix) : 0f);
-                        }
-                    }
-                }
-            }
-        });
+        Im2col.im2colBatch(geometry, nb, xs, (long) n0 * c * h * w, col, 0);
     }
 
     /** dx[n0..n0+nb) = sum of the column gradients over the taps that read each input pixel. */
     private void col2im(MemorySegment dcol, int n0, int nb, MemorySegment dxs) {
-        int p = oh * ow;
-        long ld = (long) nb * p;
-        Parallel.forRange(c, 1, (from, to) -> {
-            for (int ci = from; ci < to; ci++) {
-                for (int b = 0; b < nb; b++) {
-                    long plane = ((long) (n0 + b) * c + ci) * h * w;
-                    dxs.asSlice(plane * 4, (long) h * w * 4).fill((byte) 0);
-                    for (int ki = 0; ki < k; ki++) {
-                        for (int kj = 0; kj < k; kj++) {
-                            long src = ((long) (ci * k + ki) * k + kj) * ld + (long) b * p;
-                            for (int oy = 0; oy < oh; oy++) {
-                                int iy = oy * stride - pad + ki;
-                                if (iy < 0 || iy >= h) continue;
-                                long rowDst = plane + (long) iy * w;
-                                long rowSrc = src + (long) oy * ow;
-                                for (int ox = 0; ox < ow; ox++) {
-                                    int ix = ox * stride - pad + kj;
-                                    if (ix < 0 || ix >= w) continue;
-                                    dxs.setAtIndex(F, rowDst + ix, dxs.getAtIndex(F, rowDst + ix) + dcol.getAtIndex(F, rowSrc + ox));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
+        long at = (long) n0 * c * h * w, floats = (long) nb * c * h * w;
+        dxs.asSlice(at * 4, floats * 4).fill((byte) 0);
+        Im2col.col2imBatch(geometry, nb, dcol, 0, dxs, at);
     }
 
     /** rows (oc, nb*p) -> y[n0+b, o, :] (+ bias). */
@@ -295,9 +254,7 @@ public final class Conv2d implements Layer {
     private void accumulateBias(MemorySegment rows, long off, int cols) {
         MemorySegment db = bias.grad().segment();
         for (int o = 0; o < oc; o++) {
-            double s = 0;
-            long base = off + (long) o * cols;
-            for (int i = 0; i < cols; i++) s += rows.getAtIndex(F, base + i);
+            double s = Reductions.sum(rows, off + (long) o * cols, cols);
             db.setAtIndex(F, o, db.getAtIndex(F, o) + (float) s);
         }
     }

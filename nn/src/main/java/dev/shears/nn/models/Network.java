@@ -5,7 +5,7 @@ import dev.shears.engine.Tensor;
 import dev.shears.engine.Workspace;
 import dev.shears.nn.Model;
 import dev.shears.nn.Parameter;
-import dev.shears.nn.layers.Activations;
+import dev.shears.nn.layers.ActivationMemory;
 import dev.shears.nn.layers.GlobalAvgPool;
 import dev.shears.nn.layers.Layer;
 import dev.shears.nn.layers.Params;
@@ -29,7 +29,7 @@ public final class Network implements Model {
     private final Layer root;
     private final int[] inputShape; // (C, H, W)
     private final int classes;
-    private Activations activations;
+    private ActivationMemory activations;
     private int batch = -1;
 
     Network(Map<String, String> spec, Workspace parameterMemory, Params params, Layer root) {
@@ -104,7 +104,7 @@ public final class Network implements Model {
         }
         if (s[0] != batch) {
             if (activations != null) activations.close();
-            activations = new Activations(spec.get("model") + ".activations");
+            activations = new ActivationMemory(spec.get("model") + ".activations");
             root.allocate(activations, s[0]);
             activations.finish();
             batch = s[0];

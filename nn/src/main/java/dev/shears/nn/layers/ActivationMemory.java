@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  * time, so sharing a slot is safe; nothing is allocated again until the batch size changes.
  * Not thread-safe during allocation. Pinned by the layer tests and NetworkTest.
  */
-public final class Activations implements AutoCloseable {
+public final class ActivationMemory implements AutoCloseable {
     /** Scratch slots: im2col columns (and their gradient), outputs in (C, N*H*W) order. */
     public enum Slot { COLUMNS, ROWS }
 
@@ -21,7 +21,7 @@ public final class Activations implements AutoCloseable {
     private final MemorySegment[] scratch = new MemorySegment[Slot.values().length];
     private boolean finished;
 
-    public Activations(String name) {
+    public ActivationMemory(String name) {
         this.workspace = new Workspace(name);
     }
 
