@@ -13,8 +13,8 @@ import java.lang.foreign.MemorySegment;
  * Not thread-safe during allocation. Pinned by the layer tests and NetworkTest.
  */
 public final class ActivationMemory implements AutoCloseable {
-    /** Scratch slots: im2col columns (and their gradient), outputs in (C, N*H*W) order. */
-    public enum Slot { COLUMNS, ROWS }
+    /** Scratch slots: im2col columns (and their gradient), outputs in (C, N*H*W) order, per-thread weight-gradient partial sums. */
+    public enum Slot { COLUMNS, ROWS, WEIGHT_GRADIENTS }
 
     private final Workspace workspace;
     private final long[] need = new long[Slot.values().length];
