@@ -80,7 +80,7 @@ public final class GlobalThreshold {
                 requireFinite(List.of(segments.get(l)), what);
             } else {
                 Spans one = new Spans(List.of(segments.get(l)), tuning);
-                long[] r = kth(one, order, new int[] {KeyOrder.ABOVE_ALL}, new long[1], c, c - f, what, tuning);
+                long[] r = kth(one, order, new int[] {KeyOrder.ABOVE_ALL}, new long[1], c - f, what, tuning.spillAt());
                 limit[l] = (int) r[0];
                 extra[l] = c - f - r[1];
             }
@@ -92,7 +92,7 @@ public final class GlobalThreshold {
             LayerCuts none = new LayerCuts(order, keys, new long[layers], new boolean[layers], 0);
             return new Result(0, KeyOrder.BELOW_ALL, Float.NaN, 0, 0, none);
         }
-        long[] r = kth(spans, order, limit, extra, n - protectedTotal, k, what, tuning);
+        long[] r = kth(spans, order, limit, extra, k, what, tuning.spillAt());
         int t = (int) r[0];
         long below = r[1];
         int[] keys = new int[layers];
@@ -132,7 +132,7 @@ public final class GlobalThreshold {
                 continue;
             }
             Spans one = new Spans(List.of(s), Spans.Tuning.DEFAULT);
-            long[] r = kth(one, order, new int[] {KeyOrder.ABOVE_ALL}, new long[1], s.count(), prune[l], what, Spans.Tuning.DEFAULT);
+            long[] r = kth(one, order, new int[] {KeyOrder.ABOVE_ALL}, new long[1], prune[l], what, Integer.MAX_VALUE);
             keys[l] = (int) r[0];
             ties[l] = prune[l] - r[1];
         }
@@ -173,15 +173,8 @@ public final class GlobalThreshold {
      * The radix select itself over eligible scores: returns {key of the k-th smallest (1-based),
      * how many eligible keys are smaller}. Requires 1 <= k <= eligible count.
      */
-    private static long[] kth(Spans spans, KeyOrder order, int[] limit, long[] extra, long eligible, long k, String what,
-                              Spans.Tuning tuning) {
+    private static long[] kth(Spans spans, KeyOrder order, int[] limit, long[] extra, long k, String what, long spillAt) {
         List<ScoreSegment> segs = spans.segments;
-        long spillAt = tuning.spillAt();
-        // a guess at the candidate bucket, from a small sample: pass 1 then also collects the keys
-        // of a few buckets around it, so that pass 2 usually reads those instead of every weight
-        int[] window = order == KeyOrder.MAGNITUDE && spans.total >= tuning.predictMin() ? predictBuckets(spans, limit, eligible, k) : null;
-        int[][] collected = new int[spans.chunks][];
-        int[] collectedCount = new int[spans.chunks];
         // pass 1: high digits of every eligible key, one histogram per chunk
         int[][] counts = new int[spans.chunks][];
         long[][] spills = new long[spans.chunks][];
@@ -190,12 +183,6 @@ public final class GlobalThreshold {
             int[] h = new int[BUCKETS];
             long since = 0;
             boolean bad = false;
-            int[] state = {-1, 0};
-            if (window != null) {
-                long len = spans.chunkStart(c + 1) - spans.chunkStart(c);
-                collected[c] = new int[(int) Math.max(0, Math.min(Integer.MAX_VALUE - 8, len * window[2] / 1_000_000L + tuning.collectSlack()))];
-                state[0] = 0;
-            }
             for (int p = spans.chunkFirstPiece[c]; p < spans.chunkFirstPiece[c + 1]; p++) {
                 long from = spans.pieceFrom[p], to = spans.pieceTo[p];
                 if (since + (to - from) > spillAt) {
@@ -204,16 +191,10 @@ public final class GlobalThreshold {
                 }
                 since += to - from;
                 int l = spans.pieceLayer[p];
-                if (state[0] >= 0) {
-                    AbsKeys.countHighCollect(segs.get(l).values(), from, to, limit[l], h, window[0], window[1], collected[c], state);
-                    bad |= state[1] != 0;
-                } else {
-                    bad |= highPass(segs.get(l).values(), from, to, limit[l], order, h);
-                }
+                bad |= highPass(segs.get(l).values(), from, to, limit[l], order, h);
             }
             counts[c] = h;
             skippedBad[c] = bad;
-            collectedCount[c] = state[0];
         });
         long[] high = merge(counts, spills);
         boolean bad = false;
@@ -227,19 +208,11 @@ public final class GlobalThreshold {
         int bucket = 0;
         long below = 0;
         while (below + high[bucket] < k) below += high[bucket++];
-        // pass 2: low digits of the keys in that bucket only: from what pass 1 collected when the
-        // guess held, else by a scan that compares each key's high digit
+        // pass 2: low digits of the keys in that bucket only
         final int hb = bucket;
-        final boolean guessed = window != null && window[0] <= hb && hb <= window[1];
         java.util.Arrays.fill(spills, null);
         Parallel.forEachChunk(spans.chunks, c -> {
             int[] h = new int[order.lowMask + 1];
-            if (guessed && collectedCount[c] >= 0) {
-                int[] keys = collected[c];
-                for (int i = 0, n = collectedCount[c]; i < n; i++) if (keys[i] >>> 15 == hb) h[keys[i] & 0x7fff]++;
-                counts[c] = h;
-                return;
-            }
             long since = 0;
             for (int p = spans.chunkFirstPiece[c]; p < spans.chunkFirstPiece[c + 1]; p++) {
                 long from = spans.pieceFrom[p], to = spans.pieceTo[p];
@@ -260,42 +233,6 @@ public final class GlobalThreshold {
         int digit = 0;
         while (below + low[digit] < k) below += low[digit++];
         return new long[] {order.join(hb, digit), below};
-    }
-
-    private static final int SAMPLE_RUNS = 512, SAMPLE_RUN = 32;
-
-    /**
-     * {first bucket, last bucket, expected share of weights in them in parts per million x 2 (the
-     * collection buffer size)}, or null when a guess does not pay: the high-digit window that holds
-     * the k-th smallest eligible key with high odds, from runs of contiguous weights spread evenly
-     * over all layers (quantile +- 4 standard errors, widened to whole buckets).
-     */
-    private static int[] predictBuckets(Spans spans, int[] limit, long eligible, long k) {
-        long n = spans.total;
-        if (n == 0 || eligible <= 0) return null;
-        int[] sample = new int[SAMPLE_RUNS * SAMPLE_RUN];
-        int m = 0, layer = 0;
-        for (int r = 0; r < SAMPLE_RUNS; r++) {
-            long g = n / SAMPLE_RUNS * r + n % SAMPLE_RUNS * r / SAMPLE_RUNS;
-            while (spans.start[layer + 1] <= g) layer++;
-            ScoreSegment s = spans.segments.get(layer);
-            long i = g - spans.start[layer], end = Math.min(s.count(), i + SAMPLE_RUN);
-            for (; i < end; i++) {
-                int key = s.values().getAtIndex(BITS, i) & 0x7fffffff;
-                if (key < limit[layer] || limit[layer] == Integer.MAX_VALUE) sample[m++] = key;
-            }
-        }
-        if (m < SAMPLE_RUNS) return null;
-        double q = Math.min(1, (double) k / eligible); // the share of eligible keys below the k-th
-        java.util.Arrays.sort(sample, 0, m);
-        double spread = 4 * Math.sqrt(m * q * (1 - q)) + 2;
-        int lo = (int) Math.max(0, Math.floor(q * m - spread)), hi = (int) Math.min(m - 1, Math.ceil(q * m + spread));
-        int first = sample[lo] >>> 15, last = sample[hi] >>> 15;
-        int inside = 0;
-        for (int i = 0; i < m; i++) if (sample[i] >>> 15 >= first && sample[i] >>> 15 <= last) inside++;
-        double share = (double) inside / m;
-        if (share > 0.125) return null; // too concentrated (many equal keys): a second pass is cheaper than copying them
-        return new int[] {first, last, (int) Math.ceil(2 * share * 1_000_000) + 2000};
     }
 
     /** Pass 1 body: counts high digits of keys below the limit; true if a skipped value was non-finite. */

@@ -11,13 +11,11 @@ import java.util.List;
  */
 final class Spans {
     /**
-     * Work sizes: fewest weights per chunk (below it threads do not pay), longest piece, how many
-     * weights an int histogram takes before it spills into longs, fewest weights for which the
-     * select guesses the candidate bucket, and the slack (in keys) of each chunk's collection
-     * buffer. Tests shrink them to reach every path.
+     * Work sizes: fewest weights per chunk (below it threads do not pay), longest piece, and how
+     * many weights an int histogram takes before it spills into longs. Tests shrink them.
      */
-    record Tuning(long grain, long maxPiece, long spillAt, long predictMin, int collectSlack) {
-        static final Tuning DEFAULT = new Tuning(1L << 16, 1L << 30, Integer.MAX_VALUE, 1L << 20, 2048);
+    record Tuning(long grain, long maxPiece, long spillAt) {
+        static final Tuning DEFAULT = new Tuning(1L << 16, 1L << 30, Integer.MAX_VALUE);
     }
 
     final List<ScoreSegment> segments;

@@ -16,8 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * each block's total added into a double (4 accumulators: an FP add has ~4 cycles of latency,
  * four chains keep the loop load-bound). countLow and mask: keys a vector at a time, a compare,
  * and only the rare lanes that hit (the candidate bucket, a tie) go scalar. countHigh is a
- * scatter of increments, which vectors do not speed up: the spec's loop, without its branch when
- * there is no limit. Results equal
+ * scatter of increments, which vectors do not speed up: it is the spec's loop. Results equal
  * the spec exactly (sums within tolerance). Pinned by AbsKeysTest.
  */
 public final class AbsKeySimd implements AbsKeyKernel {
@@ -61,34 +60,7 @@ public final class AbsKeySimd implements AbsKeyKernel {
 
     @Override
     public boolean countHigh(MemorySegment x, long from, long to, int limit, int[] high) {
-        if (limit != Integer.MAX_VALUE) return SCALAR.countHigh(x, from, to, limit, high);
-        // no limit: every key counts, no branch (non-finite keys land in the top buckets, which the caller checks)
-        for (long i = from; i < to; i++) high[(x.getAtIndex(BITS, i) & 0x7fffffff) >>> 15]++;
-        return false;
-    }
-
-    @Override
-    public void countHighCollect(MemorySegment x, long from, long to, int limit, int[] high, int first, int last, int[] out, int[] state) {
-        if (limit != Integer.MAX_VALUE || state[0] < 0) {
-            SCALAR.countHighCollect(x, from, to, limit, high, first, last, out, state);
-            return;
-        }
-        int at = state[0], width = last - first;
-        for (long i = from; i < to; i++) {
-            int key = x.getAtIndex(BITS, i) & 0x7fffffff;
-            int d = key >>> 15;
-            high[d]++;
-            if (Integer.compareUnsigned(d - first, width) <= 0) { // rare: the predicted window
-                if (at < out.length) {
-                    out[at++] = key;
-                } else { // full: stop collecting, finish the histogram
-                    state[0] = -1;
-                    countHigh(x, i + 1, to, limit, high);
-                    return;
-                }
-            }
-        }
-        state[0] = at;
+        return SCALAR.countHigh(x, from, to, limit, high);
     }
 
     @Override
