@@ -74,6 +74,57 @@ public final class AbsKeySimd implements AbsKeyKernel {
     }
 
     @Override
+    public void countAndCollect(MemorySegment x, long from, long to, int lo, int hi, int limit, long[] below, int[] out, int[] state) {
+        // eligible and under lo: key < under = min(lo, limit); collected: under <= key < top = min(hi, limit)
+        // (empty when the limit is under lo). With d = key - under (no overflow: both are non-negative),
+        // d >> 31 is -1 exactly for the keys under, and d unsigned below the width marks the window.
+        boolean all = limit == Integer.MAX_VALUE;
+        int under = all ? lo : Math.min(lo, limit);
+        int top = all ? hi : Math.min(hi, limit);
+        int width = Math.max(0, top - under);
+        IntVector vUnder = IntVector.broadcast(I, under), vWidth = IntVector.broadcast(I, width ^ Integer.MIN_VALUE);
+        int at = state[0];
+        long count = 0;
+        for (long b = from; b < to; b += BLOCK) {
+            int len = (int) Math.min(BLOCK, to - b);
+            MemorySegment k = block(x, b, len);
+            IntVector worst = IntVector.zero(I), acc = IntVector.zero(I); // per lane at most BLOCK / L: no overflow
+            int i = 0, bound = len & -L;
+            for (; i < bound; i += L) { // body
+                IntVector v = keys(k, i);
+                worst = worst.max(v);
+                IntVector d = v.sub(vUnder);
+                acc = acc.add(d.lanewise(VectorOperators.ASHR, 31));
+                if (at >= 0 && d.lanewise(VectorOperators.XOR, Integer.MIN_VALUE).lt(vWidth).anyTrue()) {
+                    at = collect(k, i, i + L, under, top, out, at); // rare: the lanes in the window
+                }
+            }
+            count -= acc.reduceLanes(VectorOperators.ADD); // reduce
+            if (worst.reduceLanes(VectorOperators.MAX) >= 0x7f800000) state[1] = 1;
+            long[] tail = {0};
+            int[] tailState = {at, state[1]};
+            SCALAR.countAndCollect(k, i, len, lo, hi, limit, tail, out, tailState); // tail
+            count += tail[0];
+            at = tailState[0];
+            state[1] = tailState[1];
+        }
+        below[0] += count;
+        state[0] = at;
+    }
+
+    /** Appends the keys of [from, to) in [lo, top); -1 once out is full. */
+    private static int collect(MemorySegment k, int from, int to, int lo, int top, int[] out, int at) {
+        for (int j = from; j < to; j++) {
+            int key = k.getAtIndex(BITS, j) & 0x7fffffff;
+            if (key >= lo && key < top) {
+                if (at >= out.length) return -1;
+                out[at++] = key;
+            }
+        }
+        return at;
+    }
+
+    @Override
     public void countLow(MemorySegment x, long from, long to, int bucket, int limit, int[] low) {
         for (long b = from; b < to; b += BLOCK) {
             int len = (int) Math.min(BLOCK, to - b);
