@@ -81,10 +81,11 @@ public final class AbsKeySimd implements AbsKeyKernel {
         boolean all = limit == Integer.MAX_VALUE;
         int under = all ? lo : Math.min(lo, limit);
         int top = all ? hi : Math.min(hi, limit);
-        int width = Math.max(0, top - under);
+        int width = (int) Math.max(0, (long) top - under); // an empty window when hi <= lo
         IntVector vUnder = IntVector.broadcast(I, under), vWidth = IntVector.broadcast(I, width ^ Integer.MIN_VALUE);
         int at = state[0];
         long count = 0;
+        int[] lanes = new int[L];
         for (long b = from; b < to; b += BLOCK) {
             int len = (int) Math.min(BLOCK, to - b);
             MemorySegment k = block(x, b, len);
@@ -95,8 +96,18 @@ public final class AbsKeySimd implements AbsKeyKernel {
                 worst = worst.max(v);
                 IntVector d = v.sub(vUnder);
                 acc = acc.add(d.lanewise(VectorOperators.ASHR, 31));
-                if (at >= 0 && d.lanewise(VectorOperators.XOR, Integer.MIN_VALUE).lt(vWidth).anyTrue()) {
-                    at = collect(k, i, i + L, under, top, out, at); // rare: the lanes in the window
+                VectorMask<Integer> in = d.lanewise(VectorOperators.XOR, Integer.MIN_VALUE).lt(vWidth);
+                if (at >= 0 && in.anyTrue()) { // rare: append the lanes in the window, in lane order
+                    long bits = in.toLong();
+                    v.intoArray(lanes, 0);
+                    do {
+                        if (at == out.length) {
+                            at = -1;
+                            break;
+                        }
+                        out[at++] = lanes[Long.numberOfTrailingZeros(bits)];
+                        bits &= bits - 1;
+                    } while (bits != 0);
                 }
             }
             count -= acc.reduceLanes(VectorOperators.ADD); // reduce
@@ -110,18 +121,6 @@ public final class AbsKeySimd implements AbsKeyKernel {
         }
         below[0] += count;
         state[0] = at;
-    }
-
-    /** Appends the keys of [from, to) in [lo, top); -1 once out is full. */
-    private static int collect(MemorySegment k, int from, int to, int lo, int top, int[] out, int at) {
-        for (int j = from; j < to; j++) {
-            int key = k.getAtIndex(BITS, j) & 0x7fffffff;
-            if (key >= lo && key < top) {
-                if (at >= out.length) return -1;
-                out[at++] = key;
-            }
-        }
-        return at;
     }
 
     @Override
