@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * whole batch. col2im adds into x. Semantics in {@link Im2colKernel}. Pinned by Im2colTest.
  */
 public final class Im2col {
-    static final Im2colKernel KERNEL = Twins.pick(Im2colKernel.class, "Im2colSimd", Im2colScalar::new);
+    private static final Im2colKernel KERNEL = Twins.pick(Im2colKernel.class, "Im2colSimd", Im2colScalar::new);
     /** Below this many column entries a call runs on the calling thread. */
     private static final long PARALLEL_MIN = 1 << 16;
 

@@ -2,7 +2,6 @@ package dev.shears.engine.kernels.simd;
 
 import dev.shears.engine.kernels.ActivationKernel;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -21,7 +20,6 @@ import jdk.incubator.vector.VectorSpecies;
 public final class ActivationSimd implements ActivationKernel {
     private static final VectorSpecies<Float> S = KernelSpecies.FLOAT;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ActivationKernel SCALAR = new dev.shears.engine.kernels.ActivationScalar();
 
     private static FloatVector load(MemorySegment s, long index) {
