@@ -10,11 +10,14 @@ import java.util.List;
  * Exact k-th smallest score over many segments without concatenating them: an order-preserving
  * int key per score ({@link KeyOrder}), a first pass over all segments in parallel building a
  * histogram of the high 16 key bits (one histogram per thread, merged), then a pass that looks
- * only at the candidate bucket's elements (one compare each) and histograms their low bits. Ties
- * at the threshold are pruned in (layer order, index) order, so exactly k go. Optional per-layer
- * floors protect each layer's top floor[l] scores first (their own ties: the higher index is
- * protected). Counts are longs throughout. It selects; {@link LayerCuts} writes the masks.
- * Not a sort and not approximate. Pinned by GlobalThresholdTest (a full-sort oracle).
+ * only at the candidate bucket's elements (one compare each) and histograms their low bits. For
+ * large magnitude inputs a sampled guess of the bucket window comes first, so that usually one
+ * vectorised counting pass and the histograms of the collected candidates suffice ({@link #guess}).
+ * Ties at the threshold are pruned in (layer order, index) order, so exactly k go. Optional
+ * per-layer floors protect each layer's top floor[l] scores first (their own ties: the higher
+ * index is protected). Counts are longs throughout. It selects; {@link LayerCuts} writes the
+ * masks. Not a sort and not approximate. Pinned by GlobalThresholdTest (a full-sort oracle on
+ * every path) and BeyondIntRangeTest (over 2^31 weights, on request).
  */
 public final class GlobalThreshold {
     private static final ValueLayout.OfInt BITS = ValueLayout.JAVA_INT_UNALIGNED;
@@ -80,7 +83,7 @@ public final class GlobalThreshold {
                 requireFinite(List.of(segments.get(l)), what);
             } else {
                 Spans one = new Spans(List.of(segments.get(l)), tuning);
-                long[] r = kth(one, order, new int[] {KeyOrder.ABOVE_ALL}, new long[1], c - f, what, tuning.spillAt());
+                long[] r = kth(one, order, new int[] {KeyOrder.ABOVE_ALL}, new long[1], c, c - f, what, tuning);
                 limit[l] = (int) r[0];
                 extra[l] = c - f - r[1];
             }
@@ -92,7 +95,7 @@ public final class GlobalThreshold {
             LayerCuts none = new LayerCuts(order, keys, new long[layers], new boolean[layers], 0);
             return new Result(0, KeyOrder.BELOW_ALL, Float.NaN, 0, 0, none);
         }
-        long[] r = kth(spans, order, limit, extra, k, what, tuning.spillAt());
+        long[] r = kth(spans, order, limit, extra, n - protectedTotal, k, what, tuning);
         int t = (int) r[0];
         long below = r[1];
         int[] keys = new int[layers];
@@ -132,7 +135,7 @@ public final class GlobalThreshold {
                 continue;
             }
             Spans one = new Spans(List.of(s), Spans.Tuning.DEFAULT);
-            long[] r = kth(one, order, new int[] {KeyOrder.ABOVE_ALL}, new long[1], prune[l], what, Integer.MAX_VALUE);
+            long[] r = kth(one, order, new int[] {KeyOrder.ABOVE_ALL}, new long[1], s.count(), prune[l], what, Spans.Tuning.DEFAULT);
             keys[l] = (int) r[0];
             ties[l] = prune[l] - r[1];
         }
@@ -170,10 +173,24 @@ public final class GlobalThreshold {
     }
 
     /**
-     * The radix select itself over eligible scores: returns {key of the k-th smallest (1-based),
-     * how many eligible keys are smaller}. Requires 1 <= k <= eligible count.
+     * The select over eligible scores ({@code eligible} of them): returns {key of the k-th smallest
+     * (1-based), how many eligible keys are smaller}. Requires 1 <= k <= eligible. Large magnitude
+     * inputs first try a guessed window ({@link #guess}); the histogram passes decide otherwise.
      */
-    private static long[] kth(Spans spans, KeyOrder order, int[] limit, long[] extra, long k, String what, long spillAt) {
+    private static long[] kth(Spans spans, KeyOrder order, int[] limit, long[] extra, long eligible, long k, String what,
+                              Spans.Tuning tuning) {
+        if (order == KeyOrder.MAGNITUDE && spans.total >= tuning.guessMin()) {
+            long[] r = guess(spans, limit, extra, eligible, k, what, tuning);
+            if (r != null) return r;
+        }
+        return histogramSelect(spans, order, limit, extra, k, what, tuning.spillAt());
+    }
+
+    /**
+     * The two histogram passes: high 16 bits of every eligible key (one histogram per chunk,
+     * merged) to find the k-th key's bucket, then the low bits of the keys in that bucket only.
+     */
+    private static long[] histogramSelect(Spans spans, KeyOrder order, int[] limit, long[] extra, long k, String what, long spillAt) {
         List<ScoreSegment> segs = spans.segments;
         // pass 1: high digits of every eligible key, one histogram per chunk
         int[][] counts = new int[spans.chunks][];
@@ -233,6 +250,92 @@ public final class GlobalThreshold {
         int digit = 0;
         while (below + low[digit] < k) below += low[digit++];
         return new long[] {order.join(hb, digit), below};
+    }
+
+    private static final int SAMPLE_RUNS = 1024, SAMPLE_RUN = 64;
+
+    /**
+     * The fast path for large magnitude inputs: a sample of runs of contiguous weights spread
+     * evenly over the flat index space gives a window of high-digit buckets that holds the k-th
+     * eligible key with high odds (its sample quantile +- 4 standard errors, then whole buckets);
+     * one vectorised pass counts the keys under the window and collects those inside; the
+     * histogram passes then run on the collected candidates only. Returns null (the caller runs
+     * the full histogram passes) when the sample is too concentrated, a buffer overflows, or the
+     * k-th key is not in the window. Exact either way.
+     */
+    private static long[] guess(Spans spans, int[] limit, long[] extra, long eligible, long k, String what, Spans.Tuning tuning) {
+        List<ScoreSegment> segs = spans.segments;
+        long n = spans.total;
+        // sample: eligible keys of evenly spread runs, histogrammed by high digit
+        int[] sampled = new int[BUCKETS];
+        int m = 0, layer = 0;
+        for (int r = 0; r < SAMPLE_RUNS; r++) {
+            long g = n / SAMPLE_RUNS * r + n % SAMPLE_RUNS * r / SAMPLE_RUNS;
+            while (spans.start[layer + 1] <= g) layer++;
+            ScoreSegment s = segs.get(layer);
+            for (long i = g - spans.start[layer], end = Math.min(s.count(), i + SAMPLE_RUN); i < end; i++) {
+                int key = s.values().getAtIndex(BITS, i) & 0x7fffffff;
+                if (key < limit[layer] || limit[layer] == KeyOrder.ABOVE_ALL) {
+                    sampled[key >>> 15]++;
+                    m++;
+                }
+            }
+        }
+        if (m < SAMPLE_RUNS) return null;
+        double q = (double) k / eligible, spread = 4 * Math.sqrt(m * q * (1 - q)) + 4;
+        long rankLo = (long) Math.max(0, Math.floor(q * m - spread)), rankHi = (long) Math.min(m - 1, Math.ceil(q * m + spread));
+        int first = 0, last;
+        long seen = 0;
+        while (seen + sampled[first] <= rankLo) seen += sampled[first++];
+        last = first;
+        long inside = sampled[first];
+        while (seen + sampled[last] <= rankHi) {
+            seen += sampled[last++];
+            inside += sampled[last];
+        }
+        if (inside * 16 > m || last >= 0xff00) return null; // concentrated (many ties): the histogram passes do better
+        int lo = first << 15, hi = (last + 1) << 15;
+        double share = (double) inside / m;
+        // one pass: eligible keys under lo counted, those in [lo, hi) collected, per chunk
+        long[][] under = new long[spans.chunks][1];
+        int[][] kept = new int[spans.chunks][];
+        int[][] state = new int[spans.chunks][];
+        Parallel.forEachChunk(spans.chunks, c -> {
+            long len = spans.chunkStart(c + 1) - spans.chunkStart(c);
+            kept[c] = new int[(int) Math.min(Integer.MAX_VALUE - 8, Math.max(0, 2 * share * len + tuning.guessSlack()))];
+            state[c] = new int[] {0, 0};
+            for (int p = spans.chunkFirstPiece[c]; p < spans.chunkFirstPiece[c + 1]; p++) {
+                int l = spans.pieceLayer[p];
+                AbsKeys.countAndCollect(segs.get(l).values(), spans.pieceFrom[p], spans.pieceTo[p], lo, hi, limit[l], under[c], kept[c], state[c]);
+            }
+        });
+        long below = 0, candidates = 0;
+        for (int c = 0; c < spans.chunks; c++) {
+            if (state[c][1] != 0) throwNonFinite(segs, what);
+            if (state[c][0] < 0) return null;
+            below += under[c][0];
+            candidates += state[c][0];
+        }
+        for (int l = 0; l < limit.length; l++) { // the floors' ties at the limit: under, inside or above
+            if (extra[l] == 0) continue;
+            if (limit[l] < lo) below += extra[l];
+            else if (limit[l] < hi) candidates += extra[l];
+        }
+        if (k <= below || k > below + candidates) return null;
+        // the two histogram passes, over the candidates only
+        long[] high = new long[BUCKETS];
+        for (int c = 0; c < spans.chunks; c++) for (int i = 0, e = state[c][0]; i < e; i++) high[kept[c][i] >>> 15]++;
+        for (int l = 0; l < limit.length; l++) if (extra[l] > 0 && limit[l] >= lo && limit[l] < hi) high[limit[l] >>> 15] += extra[l];
+        int bucket = first;
+        while (below + high[bucket] < k) below += high[bucket++];
+        long[] low = new long[KeyOrder.MAGNITUDE.lowMask + 1];
+        for (int c = 0; c < spans.chunks; c++) {
+            for (int i = 0, e = state[c][0]; i < e; i++) if (kept[c][i] >>> 15 == bucket) low[kept[c][i] & 0x7fff]++;
+        }
+        for (int l = 0; l < limit.length; l++) if (extra[l] > 0 && limit[l] >>> 15 == bucket) low[limit[l] & 0x7fff] += extra[l];
+        int digit = 0;
+        while (below + low[digit] < k) below += low[digit++];
+        return new long[] {KeyOrder.MAGNITUDE.join(bucket, digit), below};
     }
 
     /** Pass 1 body: counts high digits of keys below the limit; true if a skipped value was non-finite. */

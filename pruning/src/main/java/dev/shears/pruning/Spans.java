@@ -11,11 +11,14 @@ import java.util.List;
  */
 final class Spans {
     /**
-     * Work sizes: fewest weights per chunk (below it threads do not pay), longest piece, and how
-     * many weights an int histogram takes before it spills into longs. Tests shrink them.
+     * Work sizes: fewest weights per chunk (below it threads do not pay), longest piece, how many
+     * weights an int histogram takes before it spills into longs, fewest weights for which the
+     * select first tries a guessed window (Long.MAX_VALUE: never), and the slack in keys of each
+     * chunk's candidate buffer. Tests shrink them to reach every path.
      */
-    record Tuning(long grain, long maxPiece, long spillAt) {
-        static final Tuning DEFAULT = new Tuning(1L << 16, 1L << 30, Integer.MAX_VALUE);
+    record Tuning(long grain, long maxPiece, long spillAt, long guessMin, int guessSlack) {
+        static final Tuning DEFAULT = new Tuning(1L << 16, 1L << 30, Integer.MAX_VALUE,
+                "histogram".equals(System.getProperty("shears.select")) ? Long.MAX_VALUE : 1L << 20, 4096);
     }
 
     final List<ScoreSegment> segments;

@@ -31,6 +31,25 @@ public final class AbsKeyScalar implements AbsKeyKernel {
     }
 
     @Override
+    public void countAndCollect(MemorySegment x, long from, long to, int lo, int hi, int limit, long[] below, int[] out, int[] state) {
+        long under = 0;
+        int at = state[0];
+        for (long i = from; i < to; i++) {
+            int key = x.getAtIndex(BITS, i) & 0x7fffffff;
+            if (key >= 0x7f800000) state[1] = 1;
+            if (key >= limit && limit != Integer.MAX_VALUE) continue;
+            if (key < lo) {
+                under++;
+            } else if (key < hi && at >= 0) {
+                if (at < out.length) out[at++] = key;
+                else at = -1;
+            }
+        }
+        below[0] += under;
+        state[0] = at;
+    }
+
+    @Override
     public void countLow(MemorySegment x, long from, long to, int bucket, int limit, int[] low) {
         for (long i = from; i < to; i++) {
             int key = x.getAtIndex(BITS, i) & 0x7fffffff;

@@ -39,7 +39,7 @@ public final class AvgPool2d implements Layer {
     @Override public int[] outputShape() { return new int[] {c, oh, ow}; }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         y = acts.floats(name + ".out", batch, c, oh, ow);
         dx = acts.floats(name + ".dx", batch, c, h, w);

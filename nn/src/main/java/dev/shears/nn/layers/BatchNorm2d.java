@@ -2,6 +2,8 @@ package dev.shears.nn.layers;
 
 import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
+import dev.shears.engine.kernels.Elementwise;
+import dev.shears.engine.kernels.Reductions;
 import dev.shears.nn.Parameter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -10,7 +12,8 @@ import java.lang.foreign.ValueLayout;
  * Batch normalisation over NCHW, as PyTorch's BatchNorm2d: in training, batch statistics per
  * channel (biased variance to normalise, unbiased for the running update, momentum weighting the
  * new value); in evaluation, the running statistics. weight (gamma) 1 and bias (beta) 0 at start;
- * running_mean 0 and running_var 1 are buffers. Sums run in double, parallel over channels.
+ * running_mean 0 and running_var 1 are buffers. Per-channel sums in double (Reductions, two-pass
+ * variance); the normalisation is one fill + axpy per plane (Elementwise), parallel over planes.
  * Pinned by GradientCheckTest and the golden tests.
  */
 public final class BatchNorm2d implements Layer {
@@ -23,7 +26,10 @@ public final class BatchNorm2d implements Layer {
     private final Parameter beta;       // (c)
     private final Tensor runningMean;   // (c)
     private final Tensor runningVar;    // (c)
-    private final float[] mean, invStd; // (c): the statistics the last forward normalised with
+    private static final int PLANE_GRAIN = 1 << 13;
+    private final double[] mean, invStd;  // (c): the statistics the last forward normalised with
+    private final double[] sum, sumSq, center; // (c): per-channel reductions
+    private final float[] scale, shift, xCoefficient; // (c): per-channel affine maps of a pass
     private int batch;
     private boolean lastTraining;
     private Tensor x, y, dx;            // (N, c, h, w)
@@ -46,8 +52,14 @@ public final class BatchNorm2d implements Layer {
         this.runningVar = params.buffer(name + ".running_var", c);
         Params.constant(gamma.value(), 1f);
         Params.constant(runningVar, 1f);
-        this.mean = new float[c];
-        this.invStd = new float[c];
+        this.mean = new double[c];
+        this.invStd = new double[c];
+        this.sum = new double[c];
+        this.sumSq = new double[c];
+        this.center = new double[c];
+        this.scale = new float[c];
+        this.shift = new float[c];
+        this.xCoefficient = new float[c];
     }
 
     public Parameter weight() { return gamma; }
@@ -60,7 +72,7 @@ public final class BatchNorm2d implements Layer {
     @Override public int[] outputShape() { return new int[] {c, h, w}; }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         y = acts.floats(name + ".out", batch, c, h, w);
         dx = acts.floats(name + ".dx", batch, c, h, w);
@@ -71,51 +83,46 @@ public final class BatchNorm2d implements Layer {
     public Tensor forward(Tensor x, boolean training) {
         int n = Shapes.batchOf(name, x, inputShape());
         Shapes.requireBatch(name, n, batch);
-        long count = (long) n * h * w;
+        int p = h * w;
+        long count = (long) n * p;
         if (training && count < 2) {
             throw new IllegalArgumentException("layer '" + name + "': batch norm in training needs more than one value per channel, got input "
                     + dev.shears.engine.Shape.str(x.shape()));
         }
         this.x = x;
         this.lastTraining = training;
-        int p = h * w;
         MemorySegment xs = x.segment(), ys = y.segment();
         MemorySegment g = gamma.value().segment(), b = beta.value().segment();
         MemorySegment rm = runningMean.segment(), rv = runningVar.segment();
-        Parallel.forRange(c, 1, (from, to) -> {
-            for (int ch = from; ch < to; ch++) {
-                double mu, var;
-                if (training) {
-                    double s = 0;
-                    for (int i = 0; i < n; i++) {
-                        long base = ((long) i * c + ch) * p;
-                        for (int j = 0; j < p; j++) s += xs.getAtIndex(F, base + j);
-                    }
-                    mu = s / count;
-                    double ss = 0;
-                    for (int i = 0; i < n; i++) {
-                        long base = ((long) i * c + ch) * p;
-                        for (int j = 0; j < p; j++) {
-                            double d = xs.getAtIndex(F, base + j) - mu;
-                            ss += d * d;
-                        }
-                    }
-                    var = ss / count;
-                    rm.setAtIndex(F, ch, (float) ((1 - momentum) * rm.getAtIndex(F, ch) + momentum * mu));
-                    rv.setAtIndex(F, ch, (float) ((1 - momentum) * rv.getAtIndex(F, ch) + momentum * ss / (count - 1)));
-                } else {
-                    mu = rm.getAtIndex(F, ch);
-                    var = rv.getAtIndex(F, ch);
-                }
-                double inv = 1.0 / Math.sqrt(var + eps);
-                mean[ch] = (float) mu;
-                invStd[ch] = (float) inv;
-                float scale = (float) (g.getAtIndex(F, ch) * inv);
-                float shift = (float) (b.getAtIndex(F, ch) - mu * g.getAtIndex(F, ch) * inv);
-                for (int i = 0; i < n; i++) {
-                    long base = ((long) i * c + ch) * p;
-                    for (int j = 0; j < p; j++) ys.setAtIndex(F, base + j, xs.getAtIndex(F, base + j) * scale + shift);
-                }
+        if (training) {
+            Reductions.channelSum(xs, 0, n, c, p, sum);
+            for (int ch = 0; ch < c; ch++) center[ch] = sum[ch] / count;
+            Reductions.channelCenteredSumOfSquares(xs, 0, n, c, p, center, sumSq);
+        }
+        for (int ch = 0; ch < c; ch++) {
+            double mu, var;
+            if (training) {
+                mu = center[ch];
+                var = sumSq[ch] / count;
+                rm.setAtIndex(F, ch, (float) ((1 - momentum) * rm.getAtIndex(F, ch) + momentum * mu));
+                rv.setAtIndex(F, ch, (float) ((1 - momentum) * rv.getAtIndex(F, ch) + momentum * sumSq[ch] / (count - 1)));
+            } else {
+                mu = rm.getAtIndex(F, ch);
+                var = rv.getAtIndex(F, ch);
+            }
+            double inv = 1.0 / Math.sqrt(var + eps);
+            mean[ch] = mu;
+            invStd[ch] = inv;
+            scale[ch] = (float) (g.getAtIndex(F, ch) * inv);
+            shift[ch] = (float) (b.getAtIndex(F, ch) - mu * g.getAtIndex(F, ch) * inv);
+        }
+        // y = x * scale + shift, one contiguous (h, w) plane at a time
+        Parallel.forRange(n * c, Math.max(1, PLANE_GRAIN / p), (from, to) -> {
+            for (int plane = from; plane < to; plane++) {
+                int ch = plane % c;
+                long at = (long) plane * p;
+                Elementwise.fill(ys, at, shift[ch], p);
+                Elementwise.axpy(scale[ch], xs, at, ys, at, p);
             }
         });
         return y;
@@ -130,32 +137,27 @@ public final class BatchNorm2d implements Layer {
         long count = (long) n * p;
         MemorySegment xs = x.segment(), ds = dy.segment(), dxs = dx.segment();
         MemorySegment g = gamma.value().segment(), dg = gamma.grad().segment(), db = beta.grad().segment();
-        boolean training = lastTraining;
-        Parallel.forRange(c, 1, (from, to) -> {
-            for (int ch = from; ch < to; ch++) {
-                float mu = mean[ch], inv = invStd[ch];
-                double sumDy = 0, sumDyXhat = 0;
-                for (int i = 0; i < n; i++) {
-                    long base = ((long) i * c + ch) * p;
-                    for (int j = 0; j < p; j++) {
-                        double d = ds.getAtIndex(F, base + j);
-                        sumDy += d;
-                        sumDyXhat += d * ((xs.getAtIndex(F, base + j) - mu) * inv);
-                    }
-                }
-                dg.setAtIndex(F, ch, dg.getAtIndex(F, ch) + (float) sumDyXhat);
-                db.setAtIndex(F, ch, db.getAtIndex(F, ch) + (float) sumDy);
-                float scale = g.getAtIndex(F, ch) * inv;
-                // training: dx = gamma*inv * (dy - mean(dy) - xhat * mean(dy*xhat)); evaluation: dx = gamma*inv * dy
-                float meanDy = training ? (float) (sumDy / count) : 0f;
-                float meanDyXhat = training ? (float) (sumDyXhat / count) : 0f;
-                for (int i = 0; i < n; i++) {
-                    long base = ((long) i * c + ch) * p;
-                    for (int j = 0; j < p; j++) {
-                        float xhat = (xs.getAtIndex(F, base + j) - mu) * inv;
-                        dxs.setAtIndex(F, base + j, scale * (ds.getAtIndex(F, base + j) - meanDy - xhat * meanDyXhat));
-                    }
-                }
+        Reductions.channelSum(ds, 0, n, c, p, sum);
+        Reductions.channelCenteredDot(ds, 0, xs, 0, n, c, p, mean, sumSq); // sum dy * (x - mean)
+        for (int ch = 0; ch < c; ch++) {
+            double sumDy = sum[ch], sumDyXhat = sumSq[ch] * invStd[ch];
+            dg.setAtIndex(F, ch, dg.getAtIndex(F, ch) + (float) sumDyXhat);
+            db.setAtIndex(F, ch, db.getAtIndex(F, ch) + (float) sumDy);
+            // training: dx = a (dy - mean(dy) - xhat mean(dy xhat)) = a dy + b x + k; evaluation: dx = a dy
+            double a = g.getAtIndex(F, ch) * invStd[ch];
+            double bx = lastTraining ? -a * invStd[ch] * sumDyXhat / count : 0;
+            double k = lastTraining ? -a * sumDy / count - bx * mean[ch] : 0;
+            scale[ch] = (float) a;
+            shift[ch] = (float) k;
+            xCoefficient[ch] = (float) bx;
+        }
+        Parallel.forRange(n * c, Math.max(1, PLANE_GRAIN / p), (from, to) -> {
+            for (int plane = from; plane < to; plane++) {
+                int ch = plane % c;
+                long at = (long) plane * p;
+                Elementwise.fill(dxs, at, shift[ch], p);
+                Elementwise.axpy(scale[ch], ds, at, dxs, at, p);
+                if (xCoefficient[ch] != 0f) Elementwise.axpy(xCoefficient[ch], xs, at, dxs, at, p);
             }
         });
         return dx;

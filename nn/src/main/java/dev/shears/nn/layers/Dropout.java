@@ -2,6 +2,7 @@ package dev.shears.nn.layers;
 
 import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
+import dev.shears.engine.kernels.Elementwise;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
@@ -39,7 +40,7 @@ public final class Dropout implements Layer {
     public double probability() { return p; }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         int[] full = Shapes.prepend(batch, shape);
         mask = acts.floats(name + ".mask", full);
@@ -63,11 +64,8 @@ public final class Dropout implements Layer {
             for (int b = from; b < to; b++) {
                 SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + call * 0xC2B2AE3D27D4EB4FL + b);
                 long end = Math.min(size, (long) (b + 1) * BLOCK);
-                for (long i = (long) b * BLOCK; i < end; i++) {
-                    float m = rng.nextDouble() >= p ? keep : 0f;
-                    ms.setAtIndex(F, i, m);
-                    ys.setAtIndex(F, i, xs.getAtIndex(F, i) * m);
-                }
+                for (long i = (long) b * BLOCK; i < end; i++) ms.setAtIndex(F, i, rng.nextDouble() >= p ? keep : 0f);
+                Elementwise.mul(xs, (long) b * BLOCK, ms, (long) b * BLOCK, ys, (long) b * BLOCK, (int) (end - (long) b * BLOCK));
             }
         });
         return y;
@@ -79,10 +77,7 @@ public final class Dropout implements Layer {
         int n = Shapes.batchOf(name, dy, shape);
         Shapes.requireBatch(name, n, batch);
         if (!lastTraining) return dy;
-        MemorySegment ds = dy.segment(), ms = mask.segment(), dxs = dx.segment();
-        Parallel.forRange((int) dy.size(), 1 << 15, (from, to) -> {
-            for (int i = from; i < to; i++) dxs.setAtIndex(F, i, ds.getAtIndex(F, i) * ms.getAtIndex(F, i));
-        });
+        Elementwise.mul(dy.segment(), 0, mask.segment(), 0, dx.segment(), 0, Math.toIntExact(dy.size()));
         return dx;
     }
 }

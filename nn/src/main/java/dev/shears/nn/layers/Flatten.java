@@ -23,7 +23,7 @@ public final class Flatten implements Layer {
     @Override public int[] outputShape() { return new int[] {features}; }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         lastX = lastDy = null;
     }
 

@@ -2,6 +2,8 @@ package dev.shears.nn.layers;
 
 import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
+import dev.shears.engine.kernels.Elementwise;
+import dev.shears.engine.kernels.Reductions;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -33,7 +35,7 @@ public final class GlobalAvgPool implements Layer {
     public long macs() { return (long) c * h * w; }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         y = acts.floats(name + ".out", batch, c);
         dx = acts.floats(name + ".dx", batch, c, h, w);
@@ -48,10 +50,7 @@ public final class GlobalAvgPool implements Layer {
         int p = h * w;
         Parallel.forRange(n * c, 64, (from, to) -> {
             for (int plane = from; plane < to; plane++) {
-                long base = (long) plane * p;
-                float s = 0f;
-                for (int i = 0; i < p; i++) s += xs.getAtIndex(F, base + i);
-                ys.setAtIndex(F, plane, s / p);
+                ys.setAtIndex(F, plane, (float) (Reductions.sum(xs, (long) plane * p, p) / p));
             }
         });
         return y;
@@ -66,9 +65,7 @@ public final class GlobalAvgPool implements Layer {
         int p = h * w;
         Parallel.forRange(n * c, 64, (from, to) -> {
             for (int plane = from; plane < to; plane++) {
-                float g = ds.getAtIndex(F, plane) / p;
-                long base = (long) plane * p;
-                for (int i = 0; i < p; i++) dxs.setAtIndex(F, base + i, g);
+                Elementwise.fill(dxs, (long) plane * p, ds.getAtIndex(F, plane) / p, p);
             }
         });
         return dx;

@@ -21,7 +21,7 @@ public interface Layer {
     int[] outputShape();
 
     /** Creates batch-sized buffers in {@code acts}; called again (with a fresh workspace) when the batch size changes. */
-    void allocate(Activations acts, int batch);
+    void allocate(ActivationMemory acts, int batch);
 
     /** x: (N, inputShape...) -> (N, outputShape...). */
     Tensor forward(Tensor x, boolean training);

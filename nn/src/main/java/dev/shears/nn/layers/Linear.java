@@ -1,10 +1,11 @@
 package dev.shears.nn.layers;
 
 import dev.shears.engine.Tensor;
+import dev.shears.engine.kernels.Elementwise;
 import dev.shears.engine.kernels.Gemm;
+import dev.shears.engine.kernels.Reductions;
 import dev.shears.nn.Parameter;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Fully connected layer y = x W^T + b, both directions as GEMMs. Weight (out, in) is prunable with
@@ -12,8 +13,6 @@ import java.lang.foreign.ValueLayout;
  * default (U(+-1/sqrt(in)) for weight and bias). Pinned by GradientCheckTest.
  */
 public final class Linear implements Layer {
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-
     private final String name;
     private final int in, out;
     private final Parameter weight; // (out, in)
@@ -45,7 +44,7 @@ public final class Linear implements Layer {
     @Override public void skipInputGradient() { needInputGradient = false; }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         y = acts.floats(name + ".out", batch, out);
         dx = needInputGradient ? acts.floats(name + ".dx", batch, in) : null;
@@ -61,10 +60,7 @@ public final class Linear implements Layer {
         Gemm.sgemm(false, true, n, out, in, 1f, x.segment(), 0, in, weight.value().segment(), 0, in, 0f, ys, 0, out);
         if (bias != null) {
             MemorySegment b = bias.value().segment();
-            for (int i = 0; i < n; i++) {
-                long row = (long) i * out;
-                for (int j = 0; j < out; j++) ys.setAtIndex(F, row + j, ys.getAtIndex(F, row + j) + b.getAtIndex(F, j));
-            }
+            for (int i = 0; i < n; i++) Elementwise.addInPlace(ys, (long) i * out, b, 0, out);
         }
         return y;
     }
@@ -76,14 +72,7 @@ public final class Linear implements Layer {
         Shapes.requireBatch(name, n, batch);
         MemorySegment d = dy.segment();
         Gemm.sgemm(true, false, out, in, n, 1f, d, 0, out, x.segment(), 0, in, 1f, weight.grad().segment(), 0, in);
-        if (bias != null) {
-            MemorySegment db = bias.grad().segment();
-            for (int j = 0; j < out; j++) {
-                double s = 0;
-                for (int i = 0; i < n; i++) s += d.getAtIndex(F, (long) i * out + j);
-                db.setAtIndex(F, j, db.getAtIndex(F, j) + (float) s);
-            }
-        }
+        if (bias != null) Reductions.columnSumsAdd(d, 0, n, out, bias.grad().segment(), 0);
         if (dx == null) return null;
         Gemm.sgemm(false, false, n, in, out, 1f, d, 0, out, weight.value().segment(), 0, in, 0f, dx.segment(), 0, in);
         return dx;

@@ -42,7 +42,7 @@ public final class MaxPool2d implements Layer {
     @Override public int[] outputShape() { return new int[] {c, oh, ow}; }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         y = acts.floats(name + ".out", batch, c, oh, ow);
         argmax = acts.ints(name + ".argmax", batch, c, oh, ow);

@@ -1,9 +1,7 @@
 package dev.shears.nn.layers;
 
-import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import dev.shears.engine.kernels.Activations;
 
 /**
  * ReLU, in place in both directions: forward overwrites x with max(x, 0) and returns it, backward
@@ -13,9 +11,6 @@ import java.lang.foreign.ValueLayout;
  * GradientCheckTest.
  */
 public final class ReLU implements Layer {
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    private static final int GRAIN = 1 << 15;
-
     private final String name;
     private final int[] shape;
     private Tensor y; // the last forward's output (= its input, overwritten)
@@ -32,18 +27,13 @@ public final class ReLU implements Layer {
     @Override public boolean overwritesInput() { return true; }
 
     @Override
-    public void allocate(Activations acts, int batch) {}
+    public void allocate(ActivationMemory acts, int batch) {}
 
     // x: (N, ...) -> x, overwritten with max(x, 0)
     @Override
     public Tensor forward(Tensor x, boolean training) {
         Shapes.batchOf(name, x, shape);
-        MemorySegment s = x.segment();
-        Parallel.forRange((int) x.size(), GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                if (s.getAtIndex(F, i) < 0f) s.setAtIndex(F, i, 0f); // NaN passes, as in PyTorch
-            }
-        });
+        Activations.reluForward(x.segment(), 0, x.segment(), 0, Math.toIntExact(x.size()));
         y = x;
         return x;
     }
@@ -53,12 +43,7 @@ public final class ReLU implements Layer {
     public Tensor backward(Tensor dy) {
         Shapes.batchOf(name, dy, shape);
         if (dy.size() != y.size()) throw new IllegalStateException("layer '" + name + "': backward batch differs from forward");
-        MemorySegment d = dy.segment(), ys = y.segment();
-        Parallel.forRange((int) dy.size(), GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                if (ys.getAtIndex(F, i) <= 0f) d.setAtIndex(F, i, 0f);
-            }
-        });
+        Activations.reluBackward(y.segment(), 0, dy.segment(), 0, dy.segment(), 0, Math.toIntExact(dy.size()));
         return dy;
     }
 }

@@ -1,10 +1,8 @@
 package dev.shears.nn.layers;
 
-import dev.shears.engine.Parallel;
 import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import dev.shears.engine.kernels.Elementwise;
 import java.util.Arrays;
 
 /**
@@ -14,9 +12,6 @@ import java.util.Arrays;
  * layer. Pinned by GradientCheckTest and the golden tests.
  */
 public final class Residual implements Layer {
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    private static final int GRAIN = 1 << 15;
-
     private final String name;
     private final Layer main;
     private final Layer shortcut; // null = identity
@@ -49,7 +44,7 @@ public final class Residual implements Layer {
     @Override public int[] outputShape() { return main.outputShape(); }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         main.allocate(acts, batch);
         if (shortcut != null) shortcut.allocate(acts, batch);
@@ -78,9 +73,6 @@ public final class Residual implements Layer {
     }
 
     private static void add(Tensor a, Tensor b, Tensor out) {
-        MemorySegment as = a.segment(), bs = b.segment(), os = out.segment();
-        Parallel.forRange((int) out.size(), GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) os.setAtIndex(F, i, as.getAtIndex(F, i) + bs.getAtIndex(F, i));
-        });
+        Elementwise.add(a.segment(), 0, b.segment(), 0, out.segment(), 0, Math.toIntExact(out.size()));
     }
 }

@@ -42,7 +42,7 @@ public final class Sequential implements Layer {
     @Override public boolean overwritesInput() { return layers.getFirst().overwritesInput(); }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         for (Layer l : layers) l.allocate(acts, batch);
     }
 

@@ -4,22 +4,26 @@ import dev.shears.engine.DType;
 import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.Workspace;
+import dev.shears.engine.kernels.Reductions;
+import dev.shears.engine.kernels.Softmax;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
  * Mean softmax cross-entropy over a batch with label smoothing eps (PyTorch's
  * CrossEntropyLoss(label_smoothing=eps) and the paper's LabelSmoothing: target (1-eps) on the
- * label plus eps/K everywhere). Log-softmax in double per row. Backward gives dLogits =
+ * label plus eps/K everywhere), through the fused Softmax kernel. Backward gives dLogits =
  * (softmax - target) / N in a tensor it owns. Also counts top-1 hits. Pinned by
- * SoftmaxCrossEntropyTest and the golden tests.
+ * GradientCheckTest and the golden tests.
  */
 public final class SoftmaxCrossEntropy implements AutoCloseable {
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
 
     private final double smoothing;
     private Workspace workspace;
     private Tensor dLogits;   // (N, K)
+    private Tensor labelCopy; // (N) ints, for int[] labels
+    private Tensor predicted; // (N) ints: arg-max of each row
     private int correct;
 
     public SoftmaxCrossEntropy(double smoothing) {
@@ -34,20 +38,17 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
         if (labels.dtype() != DType.I32 || labels.rank() != 1) {
             throw new IllegalArgumentException("labels must be an I32 vector, got " + labels.dtype() + " " + Shape.str(labels.shape()));
         }
-        MemorySegment ls = labels.segment();
-        return forward(logits, i -> ls.getAtIndex(ValueLayout.JAVA_INT, i), labels.dim(0));
+        return run(logits, labels);
     }
 
     /** Mean loss of logits (N, K) against labels in [0, K). */
     public float forward(Tensor logits, int[] labels) {
-        return forward(logits, i -> labels[i], labels.length);
+        ensure(logits, labels.length);
+        MemorySegment.copy(labels, 0, labelCopy.segment(), I, 0, labels.length);
+        return run(logits, labelCopy);
     }
 
-    private interface Labels {
-        int at(int i);
-    }
-
-    private float forward(Tensor logits, Labels labels, int count) {
+    private void ensure(Tensor logits, int count) {
         if (logits.rank() != 2 || logits.dim(0) != count) {
             throw new IllegalArgumentException("loss: logits " + Shape.str(logits.shape()) + " do not match " + count + " labels (expected (N, K))");
         }
@@ -56,42 +57,25 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
             if (workspace != null) workspace.close();
             workspace = new Workspace("loss");
             dLogits = workspace.floats("loss.dlogits", n, k);
+            labelCopy = workspace.allocate("loss.labels", DType.I32, n);
+            predicted = workspace.allocate("loss.predicted", DType.I32, n);
         }
-        MemorySegment z = logits.segment(), d = dLogits.segment();
-        double total = 0;
-        int hits = 0;
-        double off = smoothing / k, on = 1 - smoothing + off;
+    }
+
+    private float run(Tensor logits, Tensor labels) {
+        ensure(logits, labels.dim(0));
+        int n = logits.dim(0), k = logits.dim(1);
+        MemorySegment ls = labels.segment();
         for (int i = 0; i < n; i++) {
-            int label = labels.at(i);
+            int label = ls.getAtIndex(I, i);
             if (label < 0 || label >= k) throw new IllegalArgumentException("loss: label " + label + " of sample " + i + " is outside [0, " + k + ")");
-            long row = (long) i * k;
-            double max = Double.NEGATIVE_INFINITY;
-            int arg = 0;
-            for (int j = 0; j < k; j++) {
-                double v = z.getAtIndex(F, row + j);
-                if (v > max) {
-                    max = v;
-                    arg = j;
-                }
-            }
-            if (arg == label) hits++;
-            double sum = 0, sumLogits = 0;
-            for (int j = 0; j < k; j++) {
-                double v = z.getAtIndex(F, row + j);
-                sum += Math.exp(v - max);
-                sumLogits += v;
-            }
-            double lse = max + Math.log(sum);
-            // -sum_j q_j log p_j with q = off everywhere plus (on - off) at the label
-            total += -(on - off) * (z.getAtIndex(F, row + label) - lse) - off * (sumLogits - k * lse);
-            for (int j = 0; j < k; j++) {
-                double pj = Math.exp(z.getAtIndex(F, row + j) - lse);
-                double q = j == label ? on : off;
-                d.setAtIndex(F, row + j, (float) ((pj - q) / n));
-            }
         }
+        double loss = Softmax.crossEntropy(logits.segment(), 0, ls, 0, n, k, (float) smoothing, dLogits.segment(), 0);
+        Reductions.rowArgmax(logits.segment(), 0, n, k, predicted.segment(), 0);
+        int hits = 0;
+        for (int i = 0; i < n; i++) if (predicted.segment().getAtIndex(I, i) == ls.getAtIndex(I, i)) hits++;
         correct = hits;
-        return (float) (total / n);
+        return (float) loss;
     }
 
     /** dLogits (N, K) of the last forward; owned by this loss. */

@@ -40,7 +40,7 @@ public final class ZeroPadShortcut implements Layer {
     @Override public int[] outputShape() { return new int[] {oc, oh, ow}; }
 
     @Override
-    public void allocate(Activations acts, int batch) {
+    public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         y = acts.floats(name + ".out", batch, oc, oh, ow); // zero channels stay zero
         dx = acts.floats(name + ".dx", batch, c, h, w);

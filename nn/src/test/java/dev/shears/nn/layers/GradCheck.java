@@ -60,7 +60,7 @@ final class GradCheck {
     static void check(String what, Layer layer, List<Parameter> params, int n, Ref ref, boolean training, float[] x0, long seed, boolean inputGradient) {
         SplittableRandom rng = new SplittableRandom(seed);
         int[] xs = Shapes.prepend(n, layer.inputShape()), ys = Shapes.prepend(n, layer.outputShape());
-        try (Activations acts = new Activations("test");
+        try (ActivationMemory acts = new ActivationMemory("test");
              Tensor x = Tensor.allocate(DType.F32, xs);
              Tensor dy = Tensor.allocate(DType.F32, ys)) {
             layer.allocate(acts, n);

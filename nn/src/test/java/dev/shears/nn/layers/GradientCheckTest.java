@@ -59,7 +59,7 @@ class GradientCheckTest {
             SplittableRandom rng = new SplittableRandom(3);
             check("conv first", conv, params.parameters(), 2, (x, pr) -> Reference.conv2d(x, pr[0], pr[1], 2, 2, 5, 5, 3, 3, 1, 1, 1), true,
                     uniform(rng, 2 * 2 * 25, -1, 1), 9, false);
-            try (Activations acts = new Activations("t"); Tensor dy = Tensor.allocate(DType.F32, 2, 3, 5, 5); Tensor x = Tensor.allocate(DType.F32, 2, 2, 5, 5)) {
+            try (ActivationMemory acts = new ActivationMemory("t"); Tensor dy = Tensor.allocate(DType.F32, 2, 3, 5, 5); Tensor x = Tensor.allocate(DType.F32, 2, 2, 5, 5)) {
                 conv.allocate(acts, 2);
                 acts.finish();
                 conv.forward(x, true);
@@ -160,7 +160,7 @@ class GradientCheckTest {
         float[] x0 = awayFromZero(new SplittableRandom(8), 24, 0.1);
         // the reference multiplies by the mask the layer drew (read back from y / x)
         float[][] mask = new float[1][];
-        try (Activations acts = new Activations("t"); Tensor x = Tensor.allocate(DType.F32, n, 3, 4)) {
+        try (ActivationMemory acts = new ActivationMemory("t"); Tensor x = Tensor.allocate(DType.F32, n, 3, 4)) {
             d.allocate(acts, n);
             acts.finish();
             x.copyFrom(x0);
