@@ -27,7 +27,9 @@ import picocli.CommandLine.Option;
  * and the linear head, no gradients), microseconds per sequence. Larger batches: a training step
  * (forward, softmax cross-entropy, backward through time, Adam at lr 1e-2, as the peer) in
  * sequences per second, with the forward and backward shares. Random N(0, 1) inputs, random
- * labels; median and best after warm-up, printed as {@code name value unit} lines like the peers.
+ * labels; median and best after warm-up, printed as {@code name value unit} lines like the peers,
+ * with the mean process CPU time per call too (all threads; a fairer figure than wall time on a
+ * loaded machine, and the VM's CPU clock may tick coarsely, hence the mean).
  * Not a kernel micro-benchmark (those are in the jmh module). Pinned by CliTest's smoke run.
  */
 @Command(name = "rnn", description = "Recurrent cells: batch-1 inference latency (us/sequence) or training throughput (sequences/s).", sortOptions = false)
@@ -104,21 +106,29 @@ final class BenchRnnCommand implements Runnable {
         }
     }
 
+    /** CPU time of this process (all its threads), nanoseconds; -1 when the VM does not say. */
+    private static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
+    }
+
     private void infer(Model net, Tensor x, String tag) {
         int w = warmup != null ? warmup : 200;
         for (int i = 0; i < w; i++) net.forward(x, false);
-        List<Double> us = new ArrayList<>();
+        List<Double> us = new ArrayList<>(), cpu = new ArrayList<>();
         long budget = (long) (seconds * 1e9), start = System.nanoTime();
         while (us.size() < maxReps && (us.size() < 10 || System.nanoTime() - start < budget)) {
-            long t0 = System.nanoTime();
+            long c0 = processCpuNanos(), t0 = System.nanoTime();
             net.forward(x, false);
             us.add((System.nanoTime() - t0) / 1e3);
+            cpu.add((processCpuNanos() - c0) / 1e3);
         }
         String base = tag + ".infer_b1";
         double med = median(us), min = Collections.min(us);
         emit(base + ".us.n", us.size(), "runs");
         emit(base + ".us.med", med, "us");
         emit(base + ".us.min", min, "us");
+        emit(base + ".cpu_us.mean", cpu.stream().mapToDouble(Double::doubleValue).average().orElse(0), "us");
         emit(base + ".seq_per_s.med", 1e6 / med, "seq/s");
         emit(base + ".seq_per_s.best", 1e6 / min, "seq/s");
     }
@@ -127,12 +137,12 @@ final class BenchRnnCommand implements Runnable {
         Optimizer opt = OptimizerConfig.adam(0).create(net.parameters(), ws);
         int w = warmup != null ? warmup : 5;
         Tensor d = null;
-        List<Double> total = new ArrayList<>(), fwd = new ArrayList<>(), bwd = new ArrayList<>();
+        List<Double> total = new ArrayList<>(), fwd = new ArrayList<>(), bwd = new ArrayList<>(), cpu = new ArrayList<>();
         long budget = (long) (seconds * 1e9), start = 0;
         for (int i = 0; ; i++) {
             if (i == w) start = System.nanoTime();
             if (i >= w && (total.size() >= maxReps || (total.size() >= 5 && System.nanoTime() - start > budget))) break;
-            long t0 = System.nanoTime();
+            long c0 = processCpuNanos(), t0 = System.nanoTime();
             Tensor logits = net.forward(x, true);
             if (d == null) d = ws.floats("dLogits", logits.shape());
             SoftmaxCrossEntropy.compute(logits, y, 0, d);
@@ -141,9 +151,10 @@ final class BenchRnnCommand implements Runnable {
             net.backward(d);
             long t2 = System.nanoTime();
             opt.step(1e-2);
-            long t3 = System.nanoTime();
+            long t3 = System.nanoTime(), c3 = processCpuNanos();
             if (i >= w) {
                 total.add((t3 - t0) / 1e6);
+                cpu.add((c3 - c0) / 1e6);
                 fwd.add((t1 - t0) / 1e6);
                 bwd.add((t2 - t1) / 1e6);
             }
@@ -153,6 +164,7 @@ final class BenchRnnCommand implements Runnable {
         emit(base + ".ms.n", total.size(), "runs");
         emit(base + ".ms.med", med, "ms");
         emit(base + ".ms.min", min, "ms");
+        emit(base + ".cpu_ms.mean", cpu.stream().mapToDouble(Double::doubleValue).average().orElse(0), "ms");
         emit(base + ".forward_ms.med", median(fwd), "ms");
         emit(base + ".backward_ms.med", median(bwd), "ms");
         emit(base + ".seq_per_s.med", batch / (med / 1e3), "seq/s");
