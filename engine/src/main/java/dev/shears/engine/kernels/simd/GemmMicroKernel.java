@@ -1,7 +1,5 @@
 package dev.shears.engine.kernels.simd;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,8 +15,6 @@ final class GemmMicroKernel {
     static final VectorSpecies<Float> S = GemmSimd.S;
     static final int L = S.length();
     static final int NR = GemmSimd.NR;
-    private static final long VB = 4L * L; // bytes per vector
-    private static final ByteOrder NO = ByteOrder.nativeOrder();
 
     /**
      * 8 x NR: 16 accumulators. Why 16: FMA latency (4 cycles) times FMA throughput (one 512-bit or
@@ -26,11 +22,11 @@ final class GemmMicroKernel {
      * 2 B vectors and 1 broadcast, uses 19 of the 32 AVX-512 registers. 8 rows also tile the
      * channel counts of conv layers (16, 32, 64, 144, ...) with no ragged edge. On this project's
      * Zen 4 it ran ~115 GFLOP/s/core from L2, as fast as 12 x NR (24 accumulators) and 8 x 3 vectors.
-     * Writes {@code alpha * acc (+ beta * C)} to C at {@code cOff} (bytes, row stride {@code ldcB}),
-     * or {@code alpha * acc} into {@code tile} (row-major MR x NR) when tile is non-null (edges).
+     * Leaves the sums in {@code tile} (row-major MR x NR); the caller scales them into C. (Storing to C
+     * here would need 8 more inlined vector helpers, past C2's inlining node budget: the accumulators
+     * would then be boxed, at a 6x cost.)
      */
-    static void kernel8(int kc, float[] ap, int ao, float[] bp, int bo,
-                        MemorySegment c, long cOff, long ldcB, float alpha, float beta, float[] tile) {
+    static void kernel8(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
@@ -48,25 +44,17 @@ final class GemmMicroKernel {
             x = FloatVector.broadcast(S, ap[ai + 6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
             x = FloatVector.broadcast(S, ap[ai + 7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
         }
-        if (tile != null) {
-            toTile(c00, c01, tile, 0, alpha); toTile(c10, c11, tile, 1, alpha);
-            toTile(c20, c21, tile, 2, alpha); toTile(c30, c31, tile, 3, alpha);
-            toTile(c40, c41, tile, 4, alpha); toTile(c50, c51, tile, 5, alpha);
-            toTile(c60, c61, tile, 6, alpha); toTile(c70, c71, tile, 7, alpha);
-            return;
-        }
-        toC(c00, c01, c, cOff, alpha, beta); toC(c10, c11, c, cOff + ldcB, alpha, beta);
-        toC(c20, c21, c, cOff + 2 * ldcB, alpha, beta); toC(c30, c31, c, cOff + 3 * ldcB, alpha, beta);
-        toC(c40, c41, c, cOff + 4 * ldcB, alpha, beta); toC(c50, c51, c, cOff + 5 * ldcB, alpha, beta);
-        toC(c60, c61, c, cOff + 6 * ldcB, alpha, beta); toC(c70, c71, c, cOff + 7 * ldcB, alpha, beta);
+        toTile(c00, c01, tile, 0); toTile(c10, c11, tile, 1);
+        toTile(c20, c21, tile, 2); toTile(c30, c31, tile, 3);
+        toTile(c40, c41, tile, 4); toTile(c50, c51, tile, 5);
+        toTile(c60, c61, tile, 6); toTile(c70, c71, tile, 7);
     }
 
     /**
      * 6 x NR: 12 accumulators, for CPUs with 16 vector registers (AVX2): 12 + 2 B vectors + 1
      * broadcast = 15, the most that fits without spilling, and still 12 >= 8 independent chains.
      */
-    static void kernel6(int kc, float[] ap, int ao, float[] bp, int bo,
-                        MemorySegment c, long cOff, long ldcB, float alpha, float beta, float[] tile) {
+    static void kernel6(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
         for (int p = 0; p < kc; p++) {
@@ -80,37 +68,13 @@ final class GemmMicroKernel {
             x = FloatVector.broadcast(S, ap[ai + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
             x = FloatVector.broadcast(S, ap[ai + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
-        if (tile != null) {
-            toTile(c00, c01, tile, 0, alpha); toTile(c10, c11, tile, 1, alpha);
-            toTile(c20, c21, tile, 2, alpha); toTile(c30, c31, tile, 3, alpha);
-            toTile(c40, c41, tile, 4, alpha); toTile(c50, c51, tile, 5, alpha);
-            return;
-        }
-        toC(c00, c01, c, cOff, alpha, beta); toC(c10, c11, c, cOff + ldcB, alpha, beta);
-        toC(c20, c21, c, cOff + 2 * ldcB, alpha, beta); toC(c30, c31, c, cOff + 3 * ldcB, alpha, beta);
-        toC(c40, c41, c, cOff + 4 * ldcB, alpha, beta); toC(c50, c51, c, cOff + 5 * ldcB, alpha, beta);
+        toTile(c00, c01, tile, 0); toTile(c10, c11, tile, 1);
+        toTile(c20, c21, tile, 2); toTile(c30, c31, tile, 3);
+        toTile(c40, c41, tile, 4); toTile(c50, c51, tile, 5);
     }
 
-    private static void toTile(FloatVector x0, FloatVector x1, float[] tile, int row, float alpha) {
-        x0.mul(alpha).intoArray(tile, row * NR);
-        x1.mul(alpha).intoArray(tile, row * NR + L);
-    }
-
-    /** One row of the tile into C: {@code alpha*acc} (beta 0), {@code + C} (beta 1) or {@code + beta*C}. */
-    private static void toC(FloatVector x0, FloatVector x1, MemorySegment c, long off, float alpha, float beta) {
-        FloatVector y0 = x0.mul(alpha), y1 = x1.mul(alpha);
-        if (beta != 0f) {
-            FloatVector o0 = FloatVector.fromMemorySegment(S, c, off, NO), o1 = FloatVector.fromMemorySegment(S, c, off + VB, NO);
-            if (beta == 1f) {
-                y0 = y0.add(o0);
-                y1 = y1.add(o1);
-            } else {
-                FloatVector vb = FloatVector.broadcast(S, beta);
-                y0 = o0.fma(vb, y0);
-                y1 = o1.fma(vb, y1);
-            }
-        }
-        y0.intoMemorySegment(c, off, NO);
-        y1.intoMemorySegment(c, off + VB, NO);
+    private static void toTile(FloatVector x0, FloatVector x1, float[] tile, int row) {
+        x0.intoArray(tile, row * NR);
+        x1.intoArray(tile, row * NR + L);
     }
 }

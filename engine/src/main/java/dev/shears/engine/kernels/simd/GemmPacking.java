@@ -53,32 +53,38 @@ final class GemmPacking {
     }
 
     /**
-     * Packs op(B) k {@code [pc, pc+kc)} x columns {@code [j0, j0+cols)} (cols <= nr) into one sliver of
-     * {@code kc*nr} floats at {@code bp[d]}.
+     * Packs op(B) k {@code [pc, pc+kc)} x columns {@code [j0, j0+nc)} into {@code ceil(nc/nr)} slivers of
+     * {@code kc*nr} floats from {@code bp[0]}, the last one zero-padded. Reads B in its storage order
+     * (row by row), so the hardware prefetcher streams it even when rows are far apart.
      */
-    static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int kc, int j0, int cols, float[] bp, int d, int nr) {
+    static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int kc, int j0, int nc, float[] bp, int nr) {
+        int full = nc / nr, rest = nc - full * nr;
+        int sliver = kc * nr;
         if (transB) {
-            // stored (n, k): each column of op(B) is a contiguous row of B
-            for (int c = 0; c < cols; c++) {
-                long src = bOff + (long) (j0 + c) * ldb + pc;
-                for (int p = 0; p < kc; p++) bp[d + p * nr + c] = b.getAtIndex(F, src + p);
+            // stored (n, k): each column of op(B) is a contiguous run of a row of B
+            for (int j = 0; j < nc; j++) {
+                long src = bOff + (long) (j0 + j) * ldb + pc;
+                int d = (j / nr) * sliver + j % nr;
+                for (int p = 0; p < kc; p++) bp[d + p * nr] = b.getAtIndex(F, src + p);
             }
-            if (cols < nr) {
-                for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, d + p * nr + cols, d + p * nr + nr, 0f);
+            if (rest > 0) {
+                int d = full * sliver;
+                for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, d + p * nr + rest, d + p * nr + nr, 0f);
             }
-        } else if (cols == nr) {
-            // stored (k, n): each k step is nr contiguous floats, copied as whole vectors
-            for (int p = 0; p < kc; p++) {
-                long src = 4 * (bOff + (long) (pc + p) * ldb + j0);
-                int o = d + p * nr;
-                for (int v = 0; v < nr; v += L) FloatVector.fromMemorySegment(S, b, src + 4L * v, NO).intoArray(bp, o + v);
+            return;
+        }
+        // stored (k, n): row p of the block is contiguous; whole vectors into each sliver
+        for (int p = 0; p < kc; p++) {
+            long src = 4 * (bOff + (long) (pc + p) * ldb + j0);
+            int d = p * nr;
+            for (int s = 0; s < full; s++, d += sliver) {
+                long at = src + 4L * s * nr;
+                for (int v = 0; v < nr; v += L) FloatVector.fromMemorySegment(S, b, at + 4L * v, NO).intoArray(bp, d + v);
             }
-        } else {
-            for (int p = 0; p < kc; p++) {
-                long src = bOff + (long) (pc + p) * ldb + j0;
-                int o = d + p * nr;
-                for (int c = 0; c < cols; c++) bp[o + c] = b.getAtIndex(F, src + c);
-                for (int c = cols; c < nr; c++) bp[o + c] = 0f;
+            if (rest > 0) {
+                long at = bOff + (long) (pc + p) * ldb + j0 + (long) full * nr;
+                for (int c = 0; c < rest; c++) bp[d + c] = b.getAtIndex(F, at + c);
+                for (int c = rest; c < nr; c++) bp[d + c] = 0f;
             }
         }
     }

@@ -5,6 +5,7 @@ import dev.shears.engine.kernels.GemmKernel;
 import dev.shears.engine.simd.SimdProbe;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,14 +28,17 @@ public final class GemmSimd implements GemmKernel {
     static final int KC = 512;
     /** M block: the packed A block (MC x KC = 256 KB at MR 8) stays in the 1 MB L2 while B slivers pass it. */
     static final int MC = MR * 16;
-    /** N block: the packed B panel (KC x NC, 8 MB) lives in L3. */
+    /** N block: the packed B panel (KC x NC, 8 MB) lives in L3, reused by every M block. */
     static final int NC = 4096;
+    /** B panel size (floats) when only one M block uses it: 512 KB, half of L2. */
+    static final int PANEL_FLOATS = 128 * 1024;
     /** Below this many multiply-adds the small path skips packing and tiling. */
     static final long SMALL = 32 * 32 * 32;
     /** Below this many multiply-adds one thread is faster than a hand-off to the pool. */
     static final long PARALLEL_MIN = 64 * 64 * 64;
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final int threads;
@@ -97,32 +101,27 @@ public final class GemmSimd implements GemmKernel {
                               MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                               float beta, MemorySegment c, long cOff, int ldc) {
         // loopBound: NC x KC panels of B, MC x KC blocks of A, MR x NR tiles of C
-        for (int jc = n0; jc < n1; jc += NC) {
-            int nc = Math.min(NC, n1 - jc);
+        // one M block uses each B panel once: keep the panel L2-sized so it is still there when used
+        int ncMax = m1 - m0 <= MC ? Math.clamp(PANEL_FLOATS / Math.min(k, KC) / NR * NR, NR, NC) : NC;
+        for (int jc = n0; jc < n1; jc += ncMax) {
+            int nc = Math.min(ncMax, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 float betaK = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
                 float[] bp = s.b(ceilDiv(nc, NR) * NR * kc);
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, NR);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
                     float[] ap = s.a(ceilDiv(mc, MR) * MR * kc);
                     GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, ap, MR);
-                    boolean firstPass = ic == m0;
                     for (int jr = 0; jr < nc; jr += NR) {
                         int cols = Math.min(NR, nc - jr), bo = jr * kc;
-                        // B slivers are packed just before their first use, while they are hot in cache
-                        if (firstPass) GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc + jr, cols, bp, bo, NR);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int rows = Math.min(MR, mc - ir);
                             long ci = cOff + (long) (ic + ir) * ldc + jc + jr;
-                            if (rows == MR && cols == NR) {
-                                // body: full tile straight into C
-                                kernel(kc, ap, ir * kc, bp, bo, c, 4 * ci, 4L * ldc, alpha, betaK, null);
-                            } else {
-                                // tail: ragged tile through the scratch tile (packs are zero-padded)
-                                kernel(kc, ap, ir * kc, bp, bo, c, 0, 0, alpha, betaK, s.tile);
-                                mergeTile(s.tile, rows, cols, c, ci, ldc, betaK);
-                            }
+                            // body: the micro-kernel; tail: its sums scaled into C, ragged edges lane by lane
+                            kernel(kc, ap, ir * kc, bp, bo, s.tile);
+                            storeTile(s.tile, rows, cols, c, ci, ldc, alpha, betaK);
                         }
                     }
                 }
@@ -130,19 +129,38 @@ public final class GemmSimd implements GemmKernel {
         }
     }
 
-    private static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long cOff, long ldcB,
-                               float alpha, float beta, float[] tile) {
-        if (MR == 8) GemmMicroKernel.kernel8(kc, ap, ao, bp, bo, c, cOff, ldcB, alpha, beta, tile);
-        else GemmMicroKernel.kernel6(kc, ap, ao, bp, bo, c, cOff, ldcB, alpha, beta, tile);
+    private static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
+        if (MR == 8) GemmMicroKernel.kernel8(kc, ap, ao, bp, bo, tile);
+        else GemmMicroKernel.kernel6(kc, ap, ao, bp, bo, tile);
     }
 
-    private static void mergeTile(float[] tile, int rows, int cols, MemorySegment c, long ci, int ldc, float beta) {
+    /**
+     * C tile = alpha*sums (beta 0), + C (beta 1), or + beta*C (fused), a vector at a time for a full
+     * tile and lane by lane with the same arithmetic for a ragged one, so no C element depends on
+     * how the work was split.
+     */
+    private static void storeTile(float[] tile, int rows, int cols, MemorySegment c, long ci, int ldc, float alpha, float beta) {
+        if (rows == MR && cols == NR) {
+            FloatVector va = FloatVector.broadcast(S, alpha), vb = FloatVector.broadcast(S, beta);
+            for (int r = 0; r < MR; r++) {
+                long row = 4 * (ci + (long) r * ldc);
+                for (int v = 0; v < NR; v += L) {
+                    FloatVector y = FloatVector.fromArray(S, tile, r * NR + v).mul(va);
+                    long at = row + 4L * v;
+                    if (beta != 0f) {
+                        FloatVector old = FloatVector.fromMemorySegment(S, c, at, NO);
+                        y = beta == 1f ? y.add(old) : old.fma(vb, y);
+                    }
+                    y.intoMemorySegment(c, at, NO);
+                }
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             for (int q = 0; q < cols; q++) {
                 long at = ci + (long) r * ldc + q;
-                float v = tile[r * NR + q];
-                // the same arithmetic as the full-tile store, so a C element never depends on the split
-                c.setAtIndex(F, at, beta == 0f ? v : beta == 1f ? v + c.getAtIndex(F, at) : Math.fma(c.getAtIndex(F, at), beta, v));
+                float y = tile[r * NR + q] * alpha;
+                c.setAtIndex(F, at, beta == 0f ? y : beta == 1f ? y + c.getAtIndex(F, at) : Math.fma(c.getAtIndex(F, at), beta, y));
             }
         }
     }

@@ -1,0 +1,156 @@
+package dev.shears.jmh;
+
+import dev.shears.engine.DType;
+import dev.shears.engine.Tensor;
+import dev.shears.engine.kernels.GemmKernel;
+import dev.shears.engine.kernels.simd.GemmSimd;
+import dev.shears.engine.nativelib.OpenBlasGemm;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * SGEMM time of our SIMD GEMM ({@code java}) and OpenBLAS through FFM ({@code openblas}) in the
+ * same run, on square sizes and the ResNet-32 (batch 128) convolution GEMMs: forward
+ * (M=Cout, K=Cin*9, N=H*W*batch), weight gradient {@code dW:} (dY * X^T, B transposed) and input
+ * gradient {@code dX:} (W^T * dY, A transposed). Shapes read MxKxN.
+ *
+ * <p>Run all (~10 min on 2 cores), or a subset with {@code -p}; {@link #main} also prints a
+ * GFLOP/s table with the java/OpenBLAS ratio from the medians of the measured iterations:
+ * <pre>
+ * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+ *      -cp jmh/target/benchmarks.jar dev.shears.jmh.GemmBench [-p shape=1024x1024x1024 -p threads=2]
+ * </pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
+public class GemmBench {
+    @Param({"java", "openblas"})
+    public String backend;
+
+    @Param({"256x256x256", "512x512x512", "1024x1024x1024",
+            "16x144x131072", "32x288x32768", "64x576x8192",
+            "dW:16x131072x144", "dW:32x32768x288", "dW:64x8192x576",
+            "dX:144x16x131072", "dX:288x32x32768", "dX:576x64x8192"})
+    public String shape;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private Problem p;
+    private GemmKernel kernel;
+    private OpenBlasGemm blas;
+    private Tensor a, b, c;
+
+    /** A parsed shape: {@code [dW:|dX:]MxKxN}; dW transposes B, dX transposes A. */
+    record Problem(boolean transA, boolean transB, int m, int k, int n) {
+        static Problem parse(String s) {
+            boolean ta = s.startsWith("dX:"), tb = s.startsWith("dW:");
+            String[] d = s.substring(ta || tb ? 3 : 0).split("x");
+            if (d.length != 3) throw new IllegalArgumentException("shape '" + s + "': expected [dW:|dX:]MxKxN");
+            return new Problem(ta, tb, Integer.parseInt(d[0]), Integer.parseInt(d[1]), Integer.parseInt(d[2]));
+        }
+
+        double flops() {
+            return 2.0 * m * n * k;
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setup() {
+        p = Problem.parse(shape);
+        a = random(1, p.transA ? p.k : p.m, p.transA ? p.m : p.k);
+        b = random(2, p.transB ? p.n : p.k, p.transB ? p.k : p.n);
+        c = Tensor.allocate(DType.F32, p.m, p.n);
+        switch (backend) {
+            case "java" -> kernel = new GemmSimd(threads);
+            case "openblas" -> {
+                blas = OpenBlasGemm.load();
+                if (blas == null) throw new IllegalStateException(OpenBlasGemm.describe());
+                kernel = blas;
+            }
+            default -> throw new IllegalArgumentException("backend '" + backend + "': expected java or openblas");
+        }
+    }
+
+    @Setup(Level.Iteration)
+    public void threadsForThisThread() {
+        // OpenBLAS's OpenMP build keeps the thread count per calling thread: set it on the benchmark thread
+        if (blas != null) {
+            blas.setThreads(threads);
+            if (blas.threads() != threads) throw new IllegalStateException("openblas runs " + blas.threads() + " threads, asked " + threads);
+        }
+    }
+
+    @Benchmark
+    public MemorySegment sgemm() {
+        kernel.sgemm(p.transA, p.transB, p.m, p.n, p.k, 1f, a.segment(), 0, a.dim(1), b.segment(), 0, b.dim(1), 0f, c.segment(), 0, p.n);
+        return c.segment();
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+        a.close();
+        b.close();
+        c.close();
+    }
+
+    private static Tensor random(long seed, int rows, int cols) {
+        Tensor t = Tensor.allocate(DType.F32, rows, cols);
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (long i = 0; i < t.size(); i++) t.set(i, (float) (rng.nextDouble() * 2 - 1));
+        return t;
+    }
+
+    /** Runs the benchmark (JMH options as on the JMH command line) and prints GFLOP/s with ratios. */
+    public static void main(String[] args) throws Exception {
+        CommandLineOptions cli = new CommandLineOptions(args);
+        Collection<RunResult> results = new Runner(new OptionsBuilder().parent(cli).include(GemmBench.class.getName() + ".sgemm").build()).run();
+        Map<String, double[]> rows = new LinkedHashMap<>(); // shape|threads -> {java, openblas} GFLOP/s
+        for (RunResult r : results) {
+            var params = r.getParams();
+            Problem pr = Problem.parse(params.getParam("shape"));
+            List<Double> ms = new ArrayList<>();
+            r.getBenchmarkResults().forEach(br -> br.getIterationResults().forEach(it -> ms.add(it.getPrimaryResult().getScore())));
+            ms.sort(Double::compare);
+            double median = ms.size() % 2 == 1 ? ms.get(ms.size() / 2) : (ms.get(ms.size() / 2 - 1) + ms.get(ms.size() / 2)) / 2;
+            double gflops = pr.flops() / (median * 1e6);
+            double[] row = rows.computeIfAbsent(params.getParam("shape") + "|" + params.getParam("threads"), x -> new double[] {Double.NaN, Double.NaN});
+            row[params.getParam("backend").equals("java") ? 0 : 1] = gflops;
+        }
+        System.out.println();
+        System.out.println("| shape (MxKxN) | threads | java GFLOP/s | OpenBLAS GFLOP/s | java / OpenBLAS |");
+        System.out.println("|---|---|---|---|---|");
+        for (var e : rows.entrySet()) {
+            String[] key = e.getKey().split("\\|");
+            double[] g = e.getValue();
+            System.out.printf("| %s | %s | %.1f | %.1f | %.2f |%n", key[0], key[1], g[0], g[1], g[0] / g[1]);
+        }
+    }
+}
