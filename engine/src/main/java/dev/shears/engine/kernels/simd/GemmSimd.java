@@ -30,6 +30,8 @@ public final class GemmSimd implements GemmKernel {
     static final int MC = MR * 16;
     /** N block: the packed B panel (KC x NC, 8 MB) lives in L3, reused by every M block. */
     static final int NC = 4096;
+    /** K blocks up to this long sweep C row strip by row strip (see block). */
+    static final int ROWS_OUTER_MAX_K = Integer.getInteger("gemm.rowsOuterMaxK", 64);
     /** B panel size (floats) when only one M block uses it: 512 KB, half of L2. */
     static final int PANEL_FLOATS = 128 * 1024;
     /** Below this many multiply-adds the small path skips packing and tiling. */
@@ -109,24 +111,32 @@ public final class GemmSimd implements GemmKernel {
                 int kc = Math.min(KC, k - pc);
                 float betaK = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
                 float[] bp = s.b(ceilDiv(nc, NR) * NR * kc);
-                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, NR);
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, NR, s.tile);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
                     float[] ap = s.a(ceilDiv(mc, MR) * MR * kc);
                     GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, ap, MR);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int cols = Math.min(NR, nc - jr), bo = jr * kc;
+                    if (kc <= ROWS_OUTER_MAX_K) {
+                        // short K: writing C dominates, so sweep each MR-row strip of C left to right
                         for (int ir = 0; ir < mc; ir += MR) {
-                            int rows = Math.min(MR, mc - ir);
-                            long ci = cOff + (long) (ic + ir) * ldc + jc + jr;
-                            // body: the micro-kernel; tail: its sums scaled into C, ragged edges lane by lane
-                            kernel(kc, ap, ir * kc, bp, bo, s.tile);
-                            storeTile(s.tile, rows, cols, c, ci, ldc, alpha, betaK);
+                            for (int jr = 0; jr < nc; jr += NR) tile(s, kc, ap, ir, bp, jr, mc, nc, c, cOff + (long) (ic + ir) * ldc + jc + jr, ldc, alpha, betaK);
+                        }
+                    } else {
+                        // long K: a B sliver serves every A sliver of the block while it is in L1/L2
+                        for (int jr = 0; jr < nc; jr += NR) {
+                            for (int ir = 0; ir < mc; ir += MR) tile(s, kc, ap, ir, bp, jr, mc, nc, c, cOff + (long) (ic + ir) * ldc + jc + jr, ldc, alpha, betaK);
                         }
                     }
                 }
             }
         }
+    }
+
+    /** One MR x NR tile of C: body (the micro-kernel), then tail (its sums scaled into C; ragged edges lane by lane). */
+    private static void tile(Scratch s, int kc, float[] ap, int ir, float[] bp, int jr, int mc, int nc,
+                             MemorySegment c, long ci, int ldc, float alpha, float beta) {
+        kernel(kc, ap, ir * kc, bp, jr * kc, s.tile);
+        storeTile(s.tile, Math.min(MR, mc - ir), Math.min(NR, nc - jr), c, ci, ldc, alpha, beta);
     }
 
     private static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
