@@ -20,6 +20,7 @@ final class GemmPacking {
     private static final VectorSpecies<Float> S = GemmSimd.S;
     private static final int L = S.length();
     private static final ByteOrder NO = ByteOrder.nativeOrder();
+    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_256; // one 8-row sliver step (used when L is 16)
     private static final int[] COLUMN = new int[L]; // gather offsets of one column of an L x L block
     private static final FloatVector LO8, HI8, LO4, HI4, LO2, HI2, LO1, HI1; // two-vector lane selections, see transpose16
 
@@ -42,10 +43,34 @@ final class GemmPacking {
 
     /**
      * Packs op(A) rows {@code [i0, i0+mc)} x k {@code [pc, pc+kc)} into {@code ceil(mc/mr)} slivers of
-     * {@code kc*mr} floats from {@code ap[0]}. Offsets and ld count floats.
+     * {@code kc*mr} floats from {@code ap[d0]}. Offsets and ld count floats.
      */
-    static void packA(boolean transA, MemorySegment a, long aOff, int lda, int i0, int mc, int pc, int kc, float[] ap, int mr) {
-        for (int ir = 0, d = 0; ir < mc; ir += mr, d += kc * mr) {
+    static void packA(boolean transA, MemorySegment a, long aOff, int lda, int i0, int mc, int pc, int kc, float[] ap, int d0, int mr,
+                      float[] scratch) {
+        int start = 0;
+        if (!transA && L == 16 && mr == 8) {
+            // stored (m, k), two slivers (16 rows) at a time: 16 x 16 blocks transposed in registers,
+            // each transposed row split into its two 8-float halves, one per sliver
+            start = mc / 16 * 16;
+            int kFull = kc / 16 * 16;
+            for (int ir = 0; ir < start; ir += 16) {
+                int d = d0 + ir * kc;
+                long row0 = aOff + (long) (i0 + ir) * lda + pc;
+                for (int p0 = 0; p0 < kFull; p0 += 16) {
+                    transpose16(a, 4 * (row0 + p0), 4L * lda, scratch, 0, 16);
+                    for (int q = 0; q < 16; q++) {
+                        FloatVector.fromArray(HALF, scratch, q * 16).intoArray(ap, d + (p0 + q) * 8);
+                        FloatVector.fromArray(HALF, scratch, q * 16 + 8).intoArray(ap, d + 8 * kc + (p0 + q) * 8);
+                    }
+                }
+                for (int r = 0; r < 16; r++) {
+                    long src = row0 + (long) r * lda;
+                    int o = d + (r / 8) * 8 * kc + r % 8;
+                    for (int p = kFull; p < kc; p++) ap[o + p * 8] = a.getAtIndex(F, src + p);
+                }
+            }
+        }
+        for (int ir = start, d = d0 + start * kc; ir < mc; ir += mr, d += kc * mr) {
             int rows = Math.min(mr, mc - ir);
             if (transA) {
                 // stored (k, m): each k step reads `rows` contiguous floats

@@ -30,6 +30,8 @@ public final class GemmSimd implements GemmKernel {
     static final int MC = MR * 16;
     /** N block: the packed B panel (KC x NC, 8 MB) lives in L3, reused by every M block. */
     static final int NC = 4096;
+    /** An M block of A up to this many floats (4 MB) is packed once for all B panels. */
+    static final long KEEP_A_FLOATS = 1 << 20;
     /** K blocks up to this long sweep C row strip by row strip (see block). */
     static final int ROWS_OUTER_MAX_K = Integer.getInteger("gemm.rowsOuterMaxK", 64);
     /** B panel size (floats) when only one M block uses it: 512 KB, half of L2. */
@@ -84,8 +86,7 @@ public final class GemmSimd implements GemmKernel {
             block(SCRATCH.get(), transA, transB, 0, m, 0, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }
-        long costN = (long) ceilDiv(nTiles, t) * mTiles, costM = (long) ceilDiv(mTiles, t) * nTiles;
-        boolean splitN = costN <= costM; // ties go to N: each thread then packs only its own part of B
+        boolean splitN = splitCost(ceilDiv(nTiles, t), NR, mTiles, m) <= splitCost(ceilDiv(mTiles, t), MR, nTiles, n); // ties: N
         int parts = t;
         Parallel.forEachChunk(parts, part -> {
             int tiles = splitN ? nTiles : mTiles, unit = splitN ? NR : MR, len = splitN ? n : m;
@@ -103,8 +104,16 @@ public final class GemmSimd implements GemmKernel {
                               MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                               float beta, MemorySegment c, long cOff, int ldc) {
         // loopBound: NC x KC panels of B, MC x KC blocks of A, MR x NR tiles of C
-        // one M block uses each B panel once: keep the panel L2-sized so it is still there when used
-        int ncMax = m1 - m0 <= MC ? Math.clamp(PANEL_FLOATS / Math.min(k, KC) / NR * NR, NR, NC) : NC;
+        // one M block uses each B panel once: keep the panel L2-sized so it is still there when used,
+        // and pack that M block of A once for all panels when it is small
+        boolean oneMBlock = m1 - m0 <= MC;
+        int ncMax = oneMBlock ? Math.clamp(PANEL_FLOATS / Math.min(k, KC) / NR * NR, NR, NC) : NC;
+        int mPad = ceilDiv(m1 - m0, MR) * MR;
+        boolean keepA = oneMBlock && n1 - n0 > ncMax && (long) mPad * k <= KEEP_A_FLOATS;
+        if (keepA) {
+            float[] ap = s.a(mPad * k);
+            for (int pc = 0; pc < k; pc += KC) GemmPacking.packA(transA, a, aOff, lda, m0, m1 - m0, pc, Math.min(KC, k - pc), ap, pc * mPad, MR, s.tile);
+        }
         for (int jc = n0; jc < n1; jc += ncMax) {
             int nc = Math.min(ncMax, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -114,17 +123,24 @@ public final class GemmSimd implements GemmKernel {
                 GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, NR, s.tile);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
-                    float[] ap = s.a(ceilDiv(mc, MR) * MR * kc);
-                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, ap, MR);
+                    float[] ap;
+                    int a0 = 0;
+                    if (keepA) {
+                        ap = s.a(0);
+                        a0 = pc * mPad;
+                    } else {
+                        ap = s.a(ceilDiv(mc, MR) * MR * kc);
+                        GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, ap, 0, MR, s.tile);
+                    }
                     if (kc <= ROWS_OUTER_MAX_K) {
                         // short K: writing C dominates, so sweep each MR-row strip of C left to right
                         for (int ir = 0; ir < mc; ir += MR) {
-                            for (int jr = 0; jr < nc; jr += NR) tile(s, kc, ap, ir, bp, jr, mc, nc, c, cOff + (long) (ic + ir) * ldc + jc + jr, ldc, alpha, betaK);
+                            for (int jr = 0; jr < nc; jr += NR) tile(s, kc, ap, a0, ir, bp, jr, mc, nc, c, cOff + (long) (ic + ir) * ldc + jc + jr, ldc, alpha, betaK);
                         }
                     } else {
                         // long K: a B sliver serves every A sliver of the block while it is in L1/L2
                         for (int jr = 0; jr < nc; jr += NR) {
-                            for (int ir = 0; ir < mc; ir += MR) tile(s, kc, ap, ir, bp, jr, mc, nc, c, cOff + (long) (ic + ir) * ldc + jc + jr, ldc, alpha, betaK);
+                            for (int ir = 0; ir < mc; ir += MR) tile(s, kc, ap, a0, ir, bp, jr, mc, nc, c, cOff + (long) (ic + ir) * ldc + jc + jr, ldc, alpha, betaK);
                         }
                     }
                 }
@@ -133,9 +149,9 @@ public final class GemmSimd implements GemmKernel {
     }
 
     /** One MR x NR tile of C: body (the micro-kernel), then tail (its sums scaled into C; ragged edges lane by lane). */
-    private static void tile(Scratch s, int kc, float[] ap, int ir, float[] bp, int jr, int mc, int nc,
+    private static void tile(Scratch s, int kc, float[] ap, int a0, int ir, float[] bp, int jr, int mc, int nc,
                              MemorySegment c, long ci, int ldc, float alpha, float beta) {
-        kernel(kc, ap, ir * kc, bp, jr * kc, s.tile);
+        kernel(kc, ap, a0 + ir * kc, bp, jr * kc, s.tile);
         storeTile(s.tile, Math.min(MR, mc - ir), Math.min(NR, nc - jr), c, ci, ldc, alpha, beta);
     }
 
@@ -217,6 +233,15 @@ public final class GemmSimd implements GemmKernel {
                 c.setAtIndex(F, ci + j, beta == 0f ? v : v + beta * c.getAtIndex(F, ci + j));
             }
         }
+    }
+
+    /**
+     * Per-thread work per unit of k when each thread takes {@code ownTiles} tiles ({@code unit} wide)
+     * of the split dimension: its vector FMAs plus the floats it packs, its own share of the split
+     * operand and all of the other one ({@code otherLen}). Packing a float costs about one FMA.
+     */
+    private static long splitCost(int ownTiles, int unit, int otherTiles, int otherLen) {
+        return (long) ownTiles * otherTiles * MR * NR / L + (long) ownTiles * unit + otherLen;
     }
 
     private static int ceilDiv(int x, int y) {
