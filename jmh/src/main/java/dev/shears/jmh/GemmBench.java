@@ -37,8 +37,10 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * (M=Cout, K=Cin*9, N=H*W*batch), weight gradient {@code dW:} (dY * X^T, B transposed) and input
  * gradient {@code dX:} (W^T * dY, A transposed). Shapes read MxKxN.
  *
- * <p>Run all (~10 min on 2 cores), or a subset with {@code -p}; {@link #main} also prints a
- * GFLOP/s table with the java/OpenBLAS ratio from the medians of the measured iterations:
+ * <p>Five 1 s warm-ups: the Vector API runs ~1000x slower until C2 has compiled the kernel.
+ * Run all (~10 min on 2 cores), or a subset with {@code -p}; {@link #main} runs one shape at a
+ * time (java and OpenBLAS back to back) and prints GFLOP/s and the java/OpenBLAS ratio from the
+ * median measured iteration. Plain JMH ({@code -jar benchmarks.jar GemmBench}) works too.
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
  *      -cp jmh/target/benchmarks.jar dev.shears.jmh.GemmBench [-p shape=1024x1024x1024 -p threads=2]
@@ -47,13 +49,10 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
 public class GemmBench {
-    @Param({"java", "openblas"})
-    public String backend;
-
     @Param({"256x256x256", "512x512x512", "1024x1024x1024",
             "16x144x131072", "32x288x32768", "64x576x8192",
             "dW:16x131072x144", "dW:32x32768x288", "dW:64x8192x576",
@@ -62,6 +61,9 @@ public class GemmBench {
 
     @Param({"1", "2"})
     public int threads;
+
+    @Param({"java", "openblas"})
+    public String backend;
 
     private Problem p;
     private GemmKernel kernel;
@@ -128,21 +130,26 @@ public class GemmBench {
         return t;
     }
 
-    /** Runs the benchmark (JMH options as on the JMH command line) and prints GFLOP/s with ratios. */
+    /**
+     * Runs the benchmark (JMH options as on the JMH command line) one shape at a time, so java and
+     * OpenBLAS of a shape run minutes apart at most, and prints GFLOP/s from the median iteration.
+     */
     public static void main(String[] args) throws Exception {
         CommandLineOptions cli = new CommandLineOptions(args);
-        Collection<RunResult> results = new Runner(new OptionsBuilder().parent(cli).include(GemmBench.class.getName() + ".sgemm").build()).run();
+        Collection<String> shapes = cli.getParameter("shape").hasValue()
+                ? cli.getParameter("shape").get() : List.of(GemmBench.class.getField("shape").getAnnotation(Param.class).value());
         Map<String, double[]> rows = new LinkedHashMap<>(); // shape|threads -> {java, openblas} GFLOP/s
-        for (RunResult r : results) {
-            var params = r.getParams();
-            Problem pr = Problem.parse(params.getParam("shape"));
-            List<Double> ms = new ArrayList<>();
-            r.getBenchmarkResults().forEach(br -> br.getIterationResults().forEach(it -> ms.add(it.getPrimaryResult().getScore())));
-            ms.sort(Double::compare);
-            double median = ms.size() % 2 == 1 ? ms.get(ms.size() / 2) : (ms.get(ms.size() / 2 - 1) + ms.get(ms.size() / 2)) / 2;
-            double gflops = pr.flops() / (median * 1e6);
-            double[] row = rows.computeIfAbsent(params.getParam("shape") + "|" + params.getParam("threads"), x -> new double[] {Double.NaN, Double.NaN});
-            row[params.getParam("backend").equals("java") ? 0 : 1] = gflops;
+        for (String shape : shapes) {
+            var options = new OptionsBuilder().parent(cli).include(GemmBench.class.getName() + ".sgemm").param("shape", shape).build();
+            for (RunResult r : new Runner(options).run()) {
+                var params = r.getParams();
+                List<Double> ms = new ArrayList<>();
+                r.getBenchmarkResults().forEach(br -> br.getIterationResults().forEach(it -> ms.add(it.getPrimaryResult().getScore())));
+                ms.sort(Double::compare);
+                double median = ms.size() % 2 == 1 ? ms.get(ms.size() / 2) : (ms.get(ms.size() / 2 - 1) + ms.get(ms.size() / 2)) / 2;
+                double[] row = rows.computeIfAbsent(shape + "|" + params.getParam("threads"), x -> new double[] {Double.NaN, Double.NaN});
+                row[params.getParam("backend").equals("java") ? 0 : 1] = Problem.parse(shape).flops() / (median * 1e6);
+            }
         }
         System.out.println();
         System.out.println("| shape (MxKxN) | threads | java GFLOP/s | OpenBLAS GFLOP/s | java / OpenBLAS |");
