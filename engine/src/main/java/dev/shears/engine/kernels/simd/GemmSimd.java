@@ -24,16 +24,14 @@ public final class GemmSimd implements GemmKernel {
     static final int MR = SimdWidth.preferredBits() >= 512 ? 8 : 6;
     /** Micro-tile columns: two vectors. */
     static final int NR = 2 * L;
-    /** K block: a B sliver (KC x NR) and an A sliver (MR x KC) stream from L2 per kernel call; larger KC halves C traffic. */
+    /** K block: an A sliver (MR x KC, 16 KB) sits in L1 while B slivers stream past; larger KC halves C traffic. */
     static final int KC = 512;
-    /** M block: the packed A block (MC x KC = 256 KB at MR 8) stays in the 1 MB L2 while B slivers pass it. */
+    /** M block: the packed A block (MC x KC = 256 KB at MR 8) stays in the 1 MB L2. */
     static final int MC = MR * 16;
     /** N block: the packed B panel (KC x NC, 8 MB) lives in L3, reused by every M block. */
     static final int NC = 4096;
     /** An M block of A up to this many floats (4 MB) is packed once for all B panels. */
     static final long KEEP_A_FLOATS = 1 << 20;
-    /** K blocks up to this long sweep C row strip by row strip (see block). */
-    static final int ROWS_OUTER_MAX_K = Integer.getInteger("gemm.rowsOuterMaxK", 64);
     /** B panel size (floats) when only one M block uses it: 512 KB, half of L2. */
     static final int PANEL_FLOATS = 128 * 1024;
     /** Below this many multiply-adds the small path skips packing and tiling. */
@@ -107,17 +105,18 @@ public final class GemmSimd implements GemmKernel {
         // one M block uses each B panel once: keep the panel L2-sized so it is still there when used,
         // and pack that M block of A once for all panels when it is small
         boolean oneMBlock = m1 - m0 <= MC;
-        int ncMax = oneMBlock ? Math.clamp(PANEL_FLOATS / Math.min(k, KC) / NR * NR, NR, NC) : NC;
+        int kStep = ceilDiv(k, ceilDiv(k, KC)); // equal K blocks: no short last block paying a whole C pass
+        int ncMax = oneMBlock ? Math.clamp(PANEL_FLOATS / kStep / NR * NR, NR, NC) : NC;
         int mPad = ceilDiv(m1 - m0, MR) * MR;
         boolean keepA = oneMBlock && n1 - n0 > ncMax && (long) mPad * k <= KEEP_A_FLOATS;
         if (keepA) {
             float[] ap = s.a(mPad * k);
-            for (int pc = 0; pc < k; pc += KC) GemmPacking.packA(transA, a, aOff, lda, m0, m1 - m0, pc, Math.min(KC, k - pc), ap, pc * mPad, MR, s.tile);
+            for (int pc = 0; pc < k; pc += kStep) GemmPacking.packA(transA, a, aOff, lda, m0, m1 - m0, pc, Math.min(kStep, k - pc), ap, pc * mPad, MR, s.tile);
         }
         for (int jc = n0; jc < n1; jc += ncMax) {
             int nc = Math.min(ncMax, n1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kStep) {
+                int kc = Math.min(kStep, k - pc);
                 float betaK = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
                 float[] bp = s.b(ceilDiv(nc, NR) * NR * kc);
                 GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, NR, s.tile);
@@ -132,16 +131,11 @@ public final class GemmSimd implements GemmKernel {
                         ap = s.a(ceilDiv(mc, MR) * MR * kc);
                         GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, ap, 0, MR, s.tile);
                     }
-                    if (kc <= ROWS_OUTER_MAX_K) {
-                        // short K: writing C dominates, so sweep each MR-row strip of C left to right
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            for (int jr = 0; jr < nc; jr += NR) tile(s, kc, ap, a0, ir, bp, jr, mc, nc, c, cOff + (long) (ic + ir) * ldc + jc + jr, ldc, alpha, betaK);
-                        }
-                    } else {
-                        // long K: a B sliver serves every A sliver of the block while it is in L1/L2
-                        for (int jr = 0; jr < nc; jr += NR) {
-                            for (int ir = 0; ir < mc; ir += MR) tile(s, kc, ap, a0, ir, bp, jr, mc, nc, c, cOff + (long) (ic + ir) * ldc + jc + jr, ldc, alpha, betaK);
-                        }
+                    // each MR-row strip of C left to right: its A sliver stays in L1, B slivers stream
+                    // from L2/L3, and C is written as row streams (what matters when K is short; for
+                    // long K this order measured as fast as B-sliver-outer)
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        for (int jr = 0; jr < nc; jr += NR) tile(s, kc, ap, a0, ir, bp, jr, mc, nc, c, cOff + (long) (ic + ir) * ldc + jc + jr, ldc, alpha, betaK);
                     }
                 }
             }
