@@ -6,6 +6,8 @@ import dev.shears.engine.kernels.GemmKernel;
 import dev.shears.engine.kernels.simd.GemmSimd;
 import dev.shears.engine.nativelib.OpenBlasGemm;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -13,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -110,9 +113,31 @@ public class GemmBench {
         }
     }
 
+    /**
+     * CPU time of the benchmark thread per call, next to the wall time: on a shared machine it is
+     * what a single-threaded call costs when it is not preempted (meaningless for 2 threads).
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class CpuTime {
+        public long cpuNanos;
+        public long calls;
+
+        @Setup(Level.Iteration)
+        public void clear() {
+            cpuNanos = 0;
+            calls = 0;
+        }
+    }
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
     @Benchmark
-    public MemorySegment sgemm() {
+    public MemorySegment sgemm(CpuTime cpu) {
+        long t0 = THREADS.getCurrentThreadCpuTime();
         kernel.sgemm(p.transA, p.transB, p.m, p.n, p.k, 1f, a.segment(), 0, a.dim(1), b.segment(), 0, b.dim(1), 0f, c.segment(), 0, p.n);
+        cpu.cpuNanos += THREADS.getCurrentThreadCpuTime() - t0;
+        cpu.calls++;
         return c.segment();
     }
 
@@ -138,26 +163,42 @@ public class GemmBench {
         CommandLineOptions cli = new CommandLineOptions(args);
         Collection<String> shapes = cli.getParameter("shape").hasValue()
                 ? cli.getParameter("shape").get() : List.of(GemmBench.class.getField("shape").getAnnotation(Param.class).value());
-        Map<String, double[]> rows = new LinkedHashMap<>(); // shape|threads -> {java, openblas} GFLOP/s
+        Map<String, double[]> rows = new LinkedHashMap<>(); // shape|threads -> {java, openblas} wall GFLOP/s, then CPU-time GFLOP/s
         for (String shape : shapes) {
             var options = new OptionsBuilder().parent(cli).include(GemmBench.class.getName() + ".sgemm").param("shape", shape).build();
             for (RunResult r : new Runner(options).run()) {
                 var params = r.getParams();
-                List<Double> ms = new ArrayList<>();
-                r.getBenchmarkResults().forEach(br -> br.getIterationResults().forEach(it -> ms.add(it.getPrimaryResult().getScore())));
-                ms.sort(Double::compare);
-                double median = ms.size() % 2 == 1 ? ms.get(ms.size() / 2) : (ms.get(ms.size() / 2 - 1) + ms.get(ms.size() / 2)) / 2;
-                double[] row = rows.computeIfAbsent(shape + "|" + params.getParam("threads"), x -> new double[] {Double.NaN, Double.NaN});
-                row[params.getParam("backend").equals("java") ? 0 : 1] = Problem.parse(shape).flops() / (median * 1e6);
+                List<Double> ms = new ArrayList<>(), cpuMs = new ArrayList<>();
+                r.getBenchmarkResults().forEach(br -> br.getIterationResults().forEach(it -> {
+                    ms.add(it.getPrimaryResult().getScore());
+                    var sec = it.getSecondaryResults();
+                    if (sec.containsKey("cpuNanos") && sec.get("calls").getScore() > 0) {
+                        cpuMs.add(sec.get("cpuNanos").getScore() / sec.get("calls").getScore() / 1e6);
+                    }
+                }));
+                double flops = Problem.parse(shape).flops();
+                double[] row = rows.computeIfAbsent(shape + "|" + params.getParam("threads"), x -> new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN});
+                int col = params.getParam("backend").equals("java") ? 0 : 1;
+                row[col] = flops / (median(ms) * 1e6);
+                row[col + 2] = flops / (median(cpuMs) * 1e6);
             }
         }
         System.out.println();
-        System.out.println("| shape (MxKxN) | threads | java GFLOP/s | OpenBLAS GFLOP/s | java / OpenBLAS |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| shape (MxKxN) | threads | java GFLOP/s | OpenBLAS GFLOP/s | java / OpenBLAS | 1-thread CPU-time GFLOP/s: java, OpenBLAS, ratio |");
+        System.out.println("|---|---|---|---|---|---|");
         for (var e : rows.entrySet()) {
             String[] key = e.getKey().split("\\|");
             double[] g = e.getValue();
-            System.out.printf("| %s | %s | %.1f | %.1f | %.2f |%n", key[0], key[1], g[0], g[1], g[0] / g[1]);
+            String cpu = key[1].equals("1") ? String.format("%.1f, %.1f, %.2f", g[2], g[3], g[2] / g[3]) : "";
+            System.out.printf("| %s | %s | %.1f | %.1f | %.2f | %s |%n", key[0], key[1], g[0], g[1], g[0] / g[1], cpu);
         }
+    }
+
+    private static double median(List<Double> xs) {
+        if (xs.isEmpty()) return Double.NaN;
+        List<Double> s = new ArrayList<>(xs);
+        s.sort(Double::compare);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 }
