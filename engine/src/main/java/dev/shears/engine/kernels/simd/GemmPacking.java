@@ -10,7 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Packs blocks of op(A) and op(B) into the contiguous heap slivers the micro-kernel reads:
  * op(A) rows in slivers of MR ({@code ap[p*MR + r]}), op(B) columns in slivers of NR
  * ({@code bp[p*NR + c]}), zero-padded past the matrix edge so the kernel never needs a tail.
- * Contiguous sources are copied a vector at a time; strided ones gather. Not a public API.
+ * Contiguous runs are copied a vector at a time; transposing ones move as L x L blocks transposed
+ * in registers (16 x 16 on 512-bit vectors, gathers otherwise), ragged edges one float at a time.
+ * Not a public API.
  * Pinned by GemmTest (through GemmSimd, every transpose and ragged edge).
  */
 final class GemmPacking {

@@ -88,8 +88,8 @@ public final class GemmSimd implements GemmKernel {
         int parts = t;
         Parallel.forEachChunk(parts, part -> {
             int tiles = splitN ? nTiles : mTiles, unit = splitN ? NR : MR, len = splitN ? n : m;
-            int from = Math.min(len, (int) ((long) tiles * part / parts) * unit);
-            int to = Math.min(len, (int) ((long) tiles * (part + 1) / parts) * unit);
+            int from = (int) Math.min(len, (long) tiles * part / parts * unit);
+            int to = (int) Math.min(len, (long) tiles * (part + 1) / parts * unit);
             if (from >= to) return;
             Scratch s = SCRATCH.get();
             if (splitN) block(s, transA, transB, 0, m, from, to, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
@@ -209,13 +209,15 @@ public final class GemmSimd implements GemmKernel {
         for (int p = 0; p < k; p++) {
             for (int j = 0; j < n; j++) bs[p * n + j] = b.getAtIndex(F, bOff + (transB ? (long) j * ldb + p : (long) p * ldb + j));
         }
-        int bound = S.loopBound(n);
+        int bound = S.loopBound(n); // loopBound: whole vectors of a C row
         for (int i = 0; i < m; i++) {
             java.util.Arrays.fill(row, 0, n, 0f);
             for (int p = 0; p < k; p++) {
                 float av = as[i * k + p];
                 FloatVector va = FloatVector.broadcast(S, av);
                 int j = 0;
+                // body: one accumulator per vector of the row (the row lives in L1: no register blocking
+                // pays at these sizes); tail: the last n % L columns one by one
                 for (; j < bound; j += L) {
                     FloatVector.fromArray(S, bs, p * n + j).fma(va, FloatVector.fromArray(S, row, j)).intoArray(row, j);
                 }
