@@ -151,9 +151,11 @@ class GemmTest {
     void blockingEdgesAndLargeDimensionsMatchDoubleLoop() {
         // MR/NR tiles, MC/KC/NC blocks and the small-path threshold are crossed on purpose
         int[][] shapes = {
-            {4098, 3, 5}, {3, 4098, 7}, {5, 6, 4098}, {9, 4098, 17}, {4098, 33, 9},
-            {129, 33, 513}, {9, 33, 1025}, {23, 40, 511}, {65, 63, 31}, {31, 33, 33}, {33, 31, 32}, {61, 101, 37},
-            {16, 144, 130}, {144, 130, 16}, {16, 257, 144},
+            {4098, 3, 5}, {3, 4098, 7}, {5, 6, 4098}, // one dimension of 4098; A packed once for all B panels
+            {129, 4097, 2}, // several M blocks (MC) and B panels (NC)
+            {9, 500, 513}, {129, 17, 513}, {9, 33, 1025}, {23, 40, 511}, // K blocks; L2-sized panels with A kept
+            {65, 63, 31}, {31, 33, 33}, {33, 31, 32}, {61, 101, 37}, // around the small-path threshold
+            {16, 144, 130}, {144, 130, 16}, // conv-like
         };
         long seed = 100;
         for (int[] s : shapes) for (int t = 0; t < 4; t++) {
