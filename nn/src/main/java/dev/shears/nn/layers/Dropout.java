@@ -19,7 +19,7 @@ public final class Dropout implements Layer {
     private final String name;
     private final int[] shape;
     private final double p;
-    private final long seed;
+    private long seed;
     private long calls;
     private int batch;
     private boolean lastTraining;
@@ -38,6 +38,12 @@ public final class Dropout implements Layer {
     @Override public int[] outputShape() { return shape.clone(); }
 
     public double probability() { return p; }
+
+    /** Restarts the mask stream from {@code newSeed} (the trainer reseeds per epoch, so a resumed run repeats its masks). */
+    public void reseed(long newSeed) {
+        seed = newSeed;
+        calls = 0;
+    }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {
