@@ -4,6 +4,7 @@ import dev.shears.engine.DType;
 import dev.shears.engine.Parallel;
 import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
+import dev.shears.engine.simd.SimdProbe;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -20,8 +21,12 @@ public final class Sparse {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Below this many multiply-adds (nonzeros, plus one per row, times columns) one thread runs it all. */
     static final long PARALLEL_WORK = 1 << 16;
-    /** From this batch on, {@link #linear} transposes into features x batch and runs the SpMM. */
-    static final int LINEAR_TRANSPOSE_BATCH = 4;
+    /**
+     * From this batch on, {@link #linear} transposes into features x batch and runs the SpMM: one
+     * full vector of batch columns per nonzero. The scalar twin never does (its SpMM reads X at
+     * random just like the SpMV, so the transposes would be pure cost).
+     */
+    static final int LINEAR_TRANSPOSE_BATCH = SimdProbe.decision().enabled() ? SimdProbe.decision().floatLanes() : Integer.MAX_VALUE;
 
     private Sparse() {}
 
@@ -85,10 +90,10 @@ public final class Sparse {
 
     /**
      * A linear layer in the PyTorch layout: {@code Y (batch, out) = X (batch, in) W^T + bias},
-     * W the sparse (out, in) weight, bias null or out floats. Below {@link #LINEAR_TRANSPOSE_BATCH}
-     * rows it runs one SpMV per row; from there on it transposes X into features x batch on the
-     * heap, runs the SpMM (a broadcast-FMA over batch columns) and transposes back. Each call
-     * allocates that heap scratch: (in + out) * batch floats. Callers that keep activations as
+     * W the sparse (out, in) weight, bias null or out floats. Below one SIMD vector of batch rows
+     * it runs one SpMV per row; from there on it transposes X into features x batch on the heap,
+     * runs the SpMM (a broadcast-FMA over batch columns) and transposes back. Each call
+     * allocates that heap scratch: (in + out) * (batch + 16) floats. Callers that keep activations as
      * features x batch should call {@link #spmm} and skip both transposes.
      */
     public static void linear(SparseMatrix w, int batch, MemorySegment x, long xOffset, int ldx,
@@ -109,19 +114,23 @@ public final class Sparse {
         }
         float[] xt = new float[in * batch];  // X^T: (in, batch)
         float[] yt = new float[out * batch]; // Y^T: (out, batch)
-        for (int b = 0; b < batch; b++) {
-            long row = xOffset + (long) b * ldx;
-            for (int i = 0; i < in; i++) xt[i * batch + b] = x.getAtIndex(F, row + i);
+        // transposes in blocks of 16 batch rows: rows copied in bulk, one cache line written per feature
+        float[] block = new float[TRANSPOSE_BLOCK * Math.max(in, out)];
+        for (int b0 = 0; b0 < batch; b0 += TRANSPOSE_BLOCK) {
+            int nb = Math.min(TRANSPOSE_BLOCK, batch - b0);
+            for (int bb = 0; bb < nb; bb++) MemorySegment.copy(x, F, 4 * (xOffset + (long) (b0 + bb) * ldx), block, bb * in, in);
+            for (int i = 0; i < in; i++) for (int bb = 0; bb < nb; bb++) xt[i * batch + b0 + bb] = block[bb * in + i];
         }
         run(w, batch, 1f, MemorySegment.ofArray(xt), 0, batch, 0f, MemorySegment.ofArray(yt), 0, batch);
-        for (int b = 0; b < batch; b++) {
-            long row = yOffset + (long) b * ldy;
-            for (int r = 0; r < out; r++) {
-                float v = yt[r * batch + b];
-                y.setAtIndex(F, row + r, bias == null ? v : v + bias.getAtIndex(F, biasOffset + r));
-            }
+        float[] b = bias == null ? new float[out] : bias.asSlice(4 * biasOffset, 4L * out).toArray(F);
+        for (int b0 = 0; b0 < batch; b0 += TRANSPOSE_BLOCK) {
+            int nb = Math.min(TRANSPOSE_BLOCK, batch - b0);
+            for (int r = 0; r < out; r++) for (int bb = 0; bb < nb; bb++) block[bb * out + r] = yt[r * batch + b0 + bb] + b[r];
+            for (int bb = 0; bb < nb; bb++) MemorySegment.copy(block, bb * out, y, F, 4 * (yOffset + (long) (b0 + bb) * ldy), out);
         }
     }
+
+    private static final int TRANSPOSE_BLOCK = 16;
 
     /** Tensor form: x (batch, in), y (batch, out), bias null or out floats. */
     public static void linear(SparseMatrix w, Tensor x, Tensor bias, Tensor y) {

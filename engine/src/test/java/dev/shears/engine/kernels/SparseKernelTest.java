@@ -118,8 +118,8 @@ class SparseKernelTest {
     @Test
     void batchedLinearMatchesDenseInBothRegimes() {
         int i = 0;
-        // batches below and above LINEAR_TRANSPOSE_BATCH
-        for (int batch : new int[] {1, 2, 3, 4, 5, 17, 64}) for (double d : SparseMatrixTest.DENSITIES) for (int[] shape : new int[][] {{1, 1}, {7, 13}, {33, 16}, {130, 70}}) {
+        // batches below and above LINEAR_TRANSPOSE_BATCH (a vector: 4, 8 or 16 rows; never when scalar)
+        for (int batch : new int[] {1, 2, 3, 4, 5, 8, 9, 16, 17, 64}) for (double d : SparseMatrixTest.DENSITIES) for (int[] shape : new int[][] {{1, 1}, {7, 13}, {33, 16}, {130, 70}}) {
             i++;
             int out = shape[0], in = shape[1], ldx = in + i % 3, ldy = out + (i % 2) * 2;
             float[] w = SparseMatrixTest.masked(i * 5L, out, in, in, d);
