@@ -105,9 +105,19 @@ public class SparseBench {
         @Param({"0", "0.9", "0.95", "0.98", "0.99"})
         public double sparsity;
 
+        Tensor scratch;
+
         @Setup(Level.Trial)
         public void setup() {
             build(shape, sparsity);
+            scratch = Tensor.allocate(DType.F32, (int) Sparse.linearScratchFloats(s, n));
+        }
+
+        @Override
+        @TearDown(Level.Trial)
+        public void close() {
+            super.close();
+            if (scratch != null) scratch.close();
         }
     }
 
@@ -129,7 +139,7 @@ public class SparseBench {
     /** The batched linear layer on the PyTorch layout: Y (batch, out) = X (batch, in) W^T. */
     @Benchmark
     public float sparseLinearRowMajor(BatchedLinearProblem p) {
-        Sparse.linear(p.s, p.xRows, null, p.yRows);
+        Sparse.linear(p.s, p.n, p.xRows.segment(), 0, p.k, null, 0, p.yRows.segment(), 0, p.rows, p.scratch.segment());
         return p.yRows.get(0);
     }
 

@@ -5,6 +5,7 @@ import dev.shears.engine.Parallel;
 import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.simd.SimdProbe;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -41,9 +42,11 @@ public final class Sparse {
      * A convolution passes its im2col columns (Cin*kh*kw, outH*outW) or, for 1x1, its activation
      * (Cin, H*W); a batched linear layer its input as features x batch. {@code beta == 0}
      * overwrites Y. Zero weights are skipped, so {@code 0 * Inf} in X contributes nothing.
+     * X and Y must not overlap.
      */
     public static void spmm(SparseMatrix s, int n, float alpha, MemorySegment x, long xOffset, int ldx,
                             float beta, MemorySegment y, long yOffset, int ldy) {
+        requireMatrix("spmm", s);
         if (n < 0) throw new IllegalArgumentException("sparse spmm: negative column count n=" + n);
         need("spmm", "X", x, xOffset, ldx, s.cols, n);
         need("spmm", "Y", y, yOffset, ldy, s.rows, n);
@@ -53,6 +56,7 @@ public final class Sparse {
 
     /** Tensor form: {@code y (rows, n) = alpha * s x (cols, n) + beta * y}. */
     public static void spmm(float alpha, SparseMatrix s, Tensor x, float beta, Tensor y) {
+        requireMatrix("spmm", s);
         if (x.rank() != 2 || y.rank() != 2 || x.dim(0) != s.cols || y.dim(0) != s.rows || y.dim(1) != x.dim(1)) {
             throw new IllegalArgumentException("sparse spmm shapes do not chain: S " + Shape.str(s.rows, s.cols) + " x X '" + x.name() + "' "
                     + Shape.str(x.shape()) + " -> Y '" + y.name() + "' " + Shape.str(y.shape()) + "; expected X (" + s.cols + ", n) and Y ("
@@ -68,6 +72,7 @@ public final class Sparse {
      */
     public static void spmv(SparseMatrix s, MemorySegment x, long xOffset, MemorySegment bias, long biasOffset,
                             MemorySegment y, long yOffset) {
+        requireMatrix("spmv", s);
         need("spmv", "x", x, xOffset, s.cols, 1, s.cols);
         if (bias != null) need("spmv", "bias", bias, biasOffset, s.rows, 1, s.rows);
         need("spmv", "y", y, yOffset, s.rows, 1, s.rows);
@@ -78,6 +83,7 @@ public final class Sparse {
 
     /** Tensor form: x holds cols floats, y rows floats (any shapes), bias null or rows floats. */
     public static void spmv(SparseMatrix s, Tensor x, Tensor bias, Tensor y) {
+        requireMatrix("spmv", s);
         if (x.size() != s.cols || y.size() != s.rows || (bias != null && bias.size() != s.rows)) {
             throw new IllegalArgumentException("sparse spmv shapes do not chain: S " + Shape.str(s.rows, s.cols) + " x '" + x.name() + "' "
                     + Shape.str(x.shape()) + (bias == null ? "" : " + bias '" + bias.name() + "' " + Shape.str(bias.shape())) + " -> y '"
@@ -91,13 +97,15 @@ public final class Sparse {
     /**
      * A linear layer in the PyTorch layout: {@code Y (batch, out) = X (batch, in) W^T + bias},
      * W the sparse (out, in) weight, bias null or out floats. Below one SIMD vector of batch rows
-     * it runs one SpMV per row; from there on it transposes X into features x batch on the heap,
-     * runs the SpMM (a broadcast-FMA over batch columns) and transposes back. Each call
-     * allocates that heap scratch: (in + out) * (batch + 16) floats. Callers that keep activations as
-     * features x batch should call {@link #spmm} and skip both transposes.
+     * it runs one SpMV per row; from there on it transposes X into features x batch, runs the SpMM
+     * (a broadcast-FMA over batch columns) and transposes back, through {@code scratch}: a native
+     * segment of at least {@link #linearScratchFloats} floats not overlapping X or Y, or null to
+     * use a fresh arena for the call. Callers that keep activations as features x batch should
+     * call {@link #spmm} and skip both transposes.
      */
     public static void linear(SparseMatrix w, int batch, MemorySegment x, long xOffset, int ldx,
-                              MemorySegment bias, long biasOffset, MemorySegment y, long yOffset, int ldy) {
+                              MemorySegment bias, long biasOffset, MemorySegment y, long yOffset, int ldy, MemorySegment scratch) {
+        requireMatrix("linear", w);
         if (batch < 0) throw new IllegalArgumentException("sparse linear: negative batch " + batch);
         need("linear", "X", x, xOffset, ldx, batch, w.cols);
         if (bias != null) need("linear", "bias", bias, biasOffset, w.rows, 1, w.rows);
@@ -112,20 +120,56 @@ public final class Sparse {
             });
             return;
         }
-        float[] xt = new float[in * batch];  // X^T: (in, batch)
-        float[] yt = new float[out * batch]; // Y^T: (out, batch)
-        // transposes in blocks of 16 batch rows: rows copied in bulk, one cache line written per feature
+        long floats = linearScratchFloats(w, batch);
+        if (scratch != null) {
+            if (scratch.byteSize() < 4 * floats || !scratch.isNative()) {
+                throw new IllegalArgumentException("sparse linear: scratch must be a native segment of " + 4 * floats + " bytes for W "
+                        + Shape.str(out, in) + " at batch " + batch + ", got " + (scratch.isNative() ? "" : "a heap segment of ") + scratch.byteSize() + " bytes");
+            }
+            transposedLinear(w, batch, x, xOffset, ldx, bias, biasOffset, y, yOffset, ldy, scratch);
+        } else {
+            try (Arena arena = Arena.ofShared()) {
+                transposedLinear(w, batch, x, xOffset, ldx, bias, biasOffset, y, yOffset, ldy, arena.allocate(4 * floats, Tensor.ALIGN));
+            }
+        }
+    }
+
+    /** {@code linear} without a scratch segment: the transposed path allocates one per call. */
+    public static void linear(SparseMatrix w, int batch, MemorySegment x, long xOffset, int ldx,
+                              MemorySegment bias, long biasOffset, MemorySegment y, long yOffset, int ldy) {
+        linear(w, batch, x, xOffset, ldx, bias, biasOffset, y, yOffset, ldy, null);
+    }
+
+    /** Floats of scratch {@link #linear} needs at this batch: X^T and Y^T, (in + out) * batch. */
+    public static long linearScratchFloats(SparseMatrix w, int batch) {
+        return ((long) w.cols + w.rows) * batch;
+    }
+
+    // Native scratch on purpose: Vector API loads that meet both heap and native segments at one
+    // call site run about 3x slower for the rest of the JVM's life (measured), and the layers'
+    // activations are native.
+    private static void transposedLinear(SparseMatrix w, int batch, MemorySegment x, long xOffset, int ldx,
+                                         MemorySegment bias, long biasOffset, MemorySegment y, long yOffset, int ldy, MemorySegment buf) {
+        int in = w.cols, out = w.rows;
+        long yt = (long) in * batch; // X^T: (in, batch) at 0, Y^T: (out, batch) after it
+        // transposes in blocks of 16 batch rows: rows copied in bulk, 16 adjacent floats written per feature
         float[] block = new float[TRANSPOSE_BLOCK * Math.max(in, out)];
         for (int b0 = 0; b0 < batch; b0 += TRANSPOSE_BLOCK) {
             int nb = Math.min(TRANSPOSE_BLOCK, batch - b0);
             for (int bb = 0; bb < nb; bb++) MemorySegment.copy(x, F, 4 * (xOffset + (long) (b0 + bb) * ldx), block, bb * in, in);
-            for (int i = 0; i < in; i++) for (int bb = 0; bb < nb; bb++) xt[i * batch + b0 + bb] = block[bb * in + i];
+            for (int i = 0; i < in; i++) {
+                long at = (long) i * batch + b0;
+                for (int bb = 0; bb < nb; bb++) buf.setAtIndex(F, at + bb, block[bb * in + i]);
+            }
         }
-        run(w, batch, 1f, MemorySegment.ofArray(xt), 0, batch, 0f, MemorySegment.ofArray(yt), 0, batch);
+        run(w, batch, 1f, buf, 0, batch, 0f, buf, yt, batch);
         float[] b = bias == null ? new float[out] : bias.asSlice(4 * biasOffset, 4L * out).toArray(F);
         for (int b0 = 0; b0 < batch; b0 += TRANSPOSE_BLOCK) {
             int nb = Math.min(TRANSPOSE_BLOCK, batch - b0);
-            for (int r = 0; r < out; r++) for (int bb = 0; bb < nb; bb++) block[bb * out + r] = yt[r * batch + b0 + bb] + b[r];
+            for (int r = 0; r < out; r++) {
+                long at = yt + (long) r * batch + b0;
+                for (int bb = 0; bb < nb; bb++) block[bb * out + r] = buf.getAtIndex(F, at + bb) + b[r];
+            }
             for (int bb = 0; bb < nb; bb++) MemorySegment.copy(block, bb * out, y, F, 4 * (yOffset + (long) (b0 + bb) * ldy), out);
         }
     }
@@ -134,6 +178,7 @@ public final class Sparse {
 
     /** Tensor form: x (batch, in), y (batch, out), bias null or out floats. */
     public static void linear(SparseMatrix w, Tensor x, Tensor bias, Tensor y) {
+        requireMatrix("linear", w);
         if (x.rank() != 2 || y.rank() != 2 || x.dim(1) != w.cols || y.dim(1) != w.rows || x.dim(0) != y.dim(0)
                 || (bias != null && bias.size() != w.rows)) {
             throw new IllegalArgumentException("sparse linear shapes do not chain: W " + Shape.str(w.rows, w.cols) + ", X '" + x.name() + "' "
@@ -220,6 +265,10 @@ public final class Sparse {
             throw new IllegalArgumentException("sparse " + op + ": " + what + " " + Shape.str(rows, cols) + " at offset " + offset + " with ld " + ld
                     + " needs " + last * 4 + " bytes but its segment has " + s.byteSize());
         }
+    }
+
+    private static void requireMatrix(String op, SparseMatrix s) {
+        if (s == null) throw new IllegalArgumentException("sparse " + op + ": the sparse matrix is null");
     }
 
     private static void requireFloat(String op, Tensor... ts) {

@@ -139,6 +139,34 @@ class SparseKernelTest {
     }
 
     @Test
+    void batchedLinearWithCallerScratch() {
+        int out = 40, in = 23, batch = 33;
+        float[] w = SparseMatrixTest.masked(8, out, in, in, 0.3);
+        SparseMatrix s = SparseMatrix.fromDense(MemorySegment.ofArray(w), 0, out, in, in);
+        try (Tensor x = TestData.randomTensor(9, batch, in); Tensor bias = TestData.randomTensor(10, out);
+             Tensor y1 = Tensor.allocate(DType.F32, batch, out); Tensor y2 = Tensor.allocate(DType.F32, batch, out);
+             Tensor scratch = Tensor.allocate(DType.F32, (int) Sparse.linearScratchFloats(s, batch))) {
+            Sparse.linear(s, x, bias, y1);
+            Sparse.linear(s, batch, x.segment(), 0, in, bias.segment(), 0, y2.segment(), 0, out, scratch.segment());
+            assertArrayEquals(y1.toFloatArray(), y2.toFloatArray());
+            float[] xs = x.toFloatArray();
+            for (int b = 0; b < batch; b++) for (int r = 0; r < out; r++) {
+                double acc = bias.get(r);
+                for (int c = 0; c < in; c++) acc += (double) w[r * in + c] * xs[b * in + c];
+                assertEquals(acc, y2.get((long) b * out + r), TestData.sumTolerance(in));
+            }
+            if (Sparse.LINEAR_TRANSPOSE_BATCH <= batch) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sparse.linear(s, batch, x.segment(), 0, in, null, 0,
+                        y2.segment(), 0, out, scratch.segment().asSlice(0, 40)));
+                assertTrue(e.getMessage().contains("scratch") && e.getMessage().contains("40 bytes"), e.getMessage());
+                e = assertThrows(IllegalArgumentException.class, () -> Sparse.linear(s, batch, x.segment(), 0, in, null, 0,
+                        y2.segment(), 0, out, MemorySegment.ofArray(new float[5000])));
+                assertTrue(e.getMessage().contains("heap segment"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void threadSplitsGiveTheSameAnswer() {
         // large enough to cross PARALLEL_WORK: many rows (row split) and few rows with long runs (column split)
         for (int[] shape : new int[][] {{200, 100, 129}, {3, 300, 700}, {5, 64, 2053}}) {
