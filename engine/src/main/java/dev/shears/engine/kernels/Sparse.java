@@ -152,29 +152,33 @@ public final class Sparse {
                                          MemorySegment bias, long biasOffset, MemorySegment y, long yOffset, int ldy, MemorySegment buf) {
         int in = w.cols, out = w.rows;
         long yt = (long) in * batch; // X^T: (in, batch) at 0, Y^T: (out, batch) after it
-        // transposes in blocks of 16 batch rows: rows copied in bulk, 16 adjacent floats written per feature
-        float[] block = new float[TRANSPOSE_BLOCK * Math.max(in, out)];
-        for (int b0 = 0; b0 < batch; b0 += TRANSPOSE_BLOCK) {
-            int nb = Math.min(TRANSPOSE_BLOCK, batch - b0);
-            for (int bb = 0; bb < nb; bb++) MemorySegment.copy(x, F, 4 * (xOffset + (long) (b0 + bb) * ldx), block, bb * in, in);
-            for (int i = 0; i < in; i++) {
-                long at = (long) i * batch + b0;
-                for (int bb = 0; bb < nb; bb++) buf.setAtIndex(F, at + bb, block[bb * in + i]);
+        // transposes by tiles of whole batch columns (a contiguous run of X^T / Y^T, 16 KiB, in
+        // L1): bulk copies between the segments and small heap buffers, the shuffling on the heap.
+        // About 1 ns per element each way (measured; 16x16 blocking was no faster)
+        int tile = Math.max(1, TRANSPOSE_TILE_FLOATS / batch);
+        float[] t = new float[Math.min(tile, Math.max(in, out)) * batch];
+        float[] row = new float[Math.min(tile, Math.max(in, out))];
+        for (int f0 = 0; f0 < in; f0 += tile) {
+            int nf = Math.min(tile, in - f0);
+            for (int b = 0; b < batch; b++) {
+                MemorySegment.copy(x, F, 4 * (xOffset + (long) b * ldx + f0), row, 0, nf);
+                for (int f = 0; f < nf; f++) t[f * batch + b] = row[f];
             }
+            MemorySegment.copy(t, 0, buf, F, 4L * f0 * batch, nf * batch);
         }
         run(w, batch, 1f, buf, 0, batch, 0f, buf, yt, batch);
-        float[] b = bias == null ? new float[out] : bias.asSlice(4 * biasOffset, 4L * out).toArray(F);
-        for (int b0 = 0; b0 < batch; b0 += TRANSPOSE_BLOCK) {
-            int nb = Math.min(TRANSPOSE_BLOCK, batch - b0);
-            for (int r = 0; r < out; r++) {
-                long at = yt + (long) r * batch + b0;
-                for (int bb = 0; bb < nb; bb++) block[bb * out + r] = buf.getAtIndex(F, at + bb) + b[r];
+        float[] bv = bias == null ? new float[out] : bias.asSlice(4 * biasOffset, 4L * out).toArray(F);
+        for (int r0 = 0; r0 < out; r0 += tile) {
+            int nr = Math.min(tile, out - r0);
+            MemorySegment.copy(buf, F, 4 * (yt + (long) r0 * batch), t, 0, nr * batch);
+            for (int b = 0; b < batch; b++) {
+                for (int r = 0; r < nr; r++) row[r] = t[r * batch + b] + bv[r0 + r];
+                MemorySegment.copy(row, 0, y, F, 4 * (yOffset + (long) b * ldy + r0), nr);
             }
-            for (int bb = 0; bb < nb; bb++) MemorySegment.copy(block, bb * out, y, F, 4 * (yOffset + (long) (b0 + bb) * ldy), out);
         }
     }
 
-    private static final int TRANSPOSE_BLOCK = 16;
+    private static final int TRANSPOSE_TILE_FLOATS = 4096;
 
     /** Tensor form: x (batch, in), y (batch, out), bias null or out floats. */
     public static void linear(SparseMatrix w, Tensor x, Tensor bias, Tensor y) {
