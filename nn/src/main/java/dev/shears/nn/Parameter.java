@@ -63,6 +63,7 @@ public final class Parameter {
     /** value *= mask: pruned weights become exactly zero. */
     public void applyMask() {
         if (mask == null) return;
+        // writes +0.0 (not w * 0, which gives -0.0 for negative w and NaN for NaN): pruned means exactly zero
         MemorySegment v = value.segment(), m = mask.segment();
         long n = value.size();
         for (long i = 0; i < n; i++) {

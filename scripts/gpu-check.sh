@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs on a GPU host with no Java and no Maven, from what scripts/gpu-prepare.sh put in .gpu/:
+# nvidia-smi, where the CUDA libraries are, the JUnit GPU tests (package dev.shears.engine.nativelib)
+# and CudaCheck (cuBLAS vs java accuracy on the benchmark shapes, and GFLOP/s with and without
+# copies, FP32 and TF32). Writes everything under $OUT (default ./gpu-out). About 1-3 minutes.
+# Without a GPU it still runs: the probe says why, the GPU tests are skipped, CudaCheck exits 0.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT="${OUT:-./gpu-out}"
+mkdir -p "$OUT"
+JAVA=.gpu/jre/bin/java
+chmod u+x .gpu/jre/bin/* .gpu/jre/lib/jspawnhelper 2>/dev/null   # in case the copy dropped the mode bits
+[ -x "$JAVA" ] || { echo "gpu-check: $JAVA missing; run scripts/gpu-prepare.sh first (and carry .gpu)" >&2; exit 2; }
+FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m)
+PROPS=()
+status=0
+
+{
+  echo "== commit $(cat .gpu/commit 2>/dev/null || echo unknown), $(date -u +%FT%TZ), $(uname -srm)"
+  echo "== nvidia-smi"
+  timeout 30 nvidia-smi || echo "(nvidia-smi failed or is absent)"
+  echo "== CUDA libraries on this host"
+  timeout 40 find / \( -path /proc -o -path /sys -o -path /dev \) -prune -o \( -name 'libcublas.so*' -o -name 'libcudart.so*' -o -name 'libcublasLt.so*' \) -print 2>/dev/null | head -n 30
+} 2>&1 | tee "$OUT/gpu-env.txt"
+
+probe() { timeout 45 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/engine.jar dev.shears.engine.nativelib.CudaCheck --probe 2>&1; }
+echo "== probe" | tee -a "$OUT/gpu-env.txt"
+line=$(probe); rc=$?
+echo "$line" | tee -a "$OUT/gpu-env.txt"
+if [ "$rc" != 0 ]; then
+  # The default search missed (or found a pair without a device): point it at every folder that
+  # holds a runtime or cuBLAS of a known major, and try once more.
+  dirs=$(timeout 40 find / \( -path /proc -o -path /sys -o -path /dev \) -prune -o \( -name 'libcudart.so.1[23]' -o -name 'libcublas.so.1[23]' \) -print 2>/dev/null \
+         | xargs -r -n1 dirname | awk '!seen[$0]++' | paste -sd: -)
+  if [ -n "$dirs" ]; then
+    echo "== probe again with -Dshears.cuda.path=$dirs" | tee -a "$OUT/gpu-env.txt"
+    PROPS=(-Dshears.cuda.path="$dirs")
+    line=$(probe); rc=$?
+    echo "$line" | tee -a "$OUT/gpu-env.txt"
+    [ "$rc" = 0 ] || PROPS=()   # no better: keep the default search for the runs below
+  fi
+fi
+
+if [ -f .gpu/junit-console.jar ] && [ -f .gpu/engine-tests.jar ]; then
+  echo "== JUnit: dev.shears.engine.nativelib (the GPU tests, and the CPU ones beside them)"
+  timeout 90 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/junit-console.jar:.gpu/engine.jar:.gpu/engine-tests.jar \
+    org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree --disable-ansi-colors \
+    --select-package dev.shears.engine.nativelib --fail-if-no-tests --reports-dir "$OUT/junit" 2>&1 | tee "$OUT/gpu-tests.txt"
+  rc=${PIPESTATUS[0]}
+  echo "== JUnit exit $rc" | tee -a "$OUT/gpu-tests.txt"
+  [ "$rc" = 0 ] || status=1
+else
+  echo "== JUnit skipped: .gpu/junit-console.jar or .gpu/engine-tests.jar missing" | tee "$OUT/gpu-tests.txt"
+fi
+
+echo "== CudaCheck"
+timeout 130 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/engine.jar dev.shears.engine.nativelib.CudaCheck \
+  --out "$OUT" --budget-s 90 2>&1 | tee "$OUT/cuda-check.txt"
+rc=${PIPESTATUS[0]}
+echo "== CudaCheck exit $rc"
+[ "$rc" = 0 ] || status=1
+
+if [ -d .gpu/app ]; then
+  # ResNet-32 training step, batch 128, random data: every GEMM on the java path, then on cuBLAS
+  # (transfers per call; the size rule keeps small GEMMs on the CPU), in the same run.
+  for backend in java cuda; do
+    echo "== bench train resnet32 b128, -Dshears.gemm=$backend"
+    timeout 150 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -Dshears.gemm=$backend -cp '.gpu/app/*' dev.shears.cli.Main \
+      bench train --model resnet32 --batch 128 --steps 6 --warmup 2 2>&1 | tee "$OUT/bench-train-$backend.txt"
+  done
+fi
+exit $status
