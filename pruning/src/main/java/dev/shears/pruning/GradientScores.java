@@ -112,37 +112,75 @@ final class GradientScores {
     }
 
     /** One SynFlow round on the model as it is (pruned weights are zero, so they score zero). */
-    static Scorer synflow(Model model) {
-        return new ModelScorer("synflow", "SynFlow score", model) {
-            @Override
-            void compute(List<Parameter> prunable, List<ScoreSegment> out, Arena arena) {
-                int[] input = inputShape(model);
-                try (Snapshot s = Snapshot.everything(model); Workspace ws = new Workspace("synflow")) {
-                    linearise(model);
-                    int[] shape = new int[input.length + 1];
-                    shape[0] = 1;
-                    System.arraycopy(input, 0, shape, 1, input.length);
-                    Tensor ones = ws.floats("synflow.input", shape);
-                    fill(ones.segment(), ones.size(), 1f);
-                    Tensor logits = model.forward(ones, false);
-                    float r = 0;
-                    for (long i = 0; i < logits.size(); i++) r += logits.segment().getAtIndex(F, i);
-                    if (!Float.isFinite(r)) {
-                        throw new IllegalArgumentException("SynFlow: R = sum of the linearised network's outputs overflows float32 (" + r
-                                + "); the product of |W| over this model's depth is too large to score in single precision");
-                    }
-                    Tensor d = ws.floats("synflow.dlogits", logits.shape());
-                    fill(d.segment(), d.size(), 1f);
-                    model.zeroGrad();
-                    model.backward(d);
-                    for (int l = 0; l < out.size(); l++) {
-                        Parameter p = prunable.get(l);
-                        MemorySegment w = p.value().segment(), g = p.grad().segment(), o = out.get(l).values();
-                        for (long i = 0, n = p.size(); i < n; i++) o.setAtIndex(F, i, Math.abs(g.getAtIndex(F, i) * w.getAtIndex(F, i)));
+    static SynFlow synflow(Model model) {
+        return new SynFlow(model);
+    }
+
+    /** One SynFlow round; remembers log2 R and the power of two its scores carry. */
+    static final class SynFlow extends ModelScorer {
+        private double lastLog2R = Double.NaN;
+        private int lastScale;
+        private int hint; // the input exponent of the last round: R only shrinks as rounds prune
+
+        SynFlow(Model model) {
+            super("synflow", "SynFlow score", model);
+        }
+
+        /** log2 of R in the last round (NaN before the first). */
+        double log2R() {
+            return lastLog2R;
+        }
+
+        /** The last scores are the true |dR/dw * w| times 2^scale(). */
+        int scale() {
+            return lastScale;
+        }
+
+        @Override
+        void compute(List<Parameter> prunable, List<ScoreSegment> out, Arena arena) {
+            int[] input = inputShape(model);
+            try (Snapshot s = Snapshot.everything(model); Workspace ws = new Workspace("synflow")) {
+                linearise(model);
+                int[] shape = new int[input.length + 1];
+                shape[0] = 1;
+                System.arraycopy(input, 0, shape, 1, input.length);
+                Tensor ones = ws.floats("synflow.input", shape);
+                // R is linear in the input and the backward linear in dR/dlogits, so an input of
+                // 2^-a and a seed of 2^-b scale every score by 2^-(a+b) and leave the ranking exact;
+                // a + b ~ log2 R keeps R's range (up to ~2^250) inside float32.
+                Probe probe = probe(model, ones, hint);
+                double log2R = probe.log2R();
+                int a = probe.exponent();
+                Tensor logits = probe.logits();
+                if (Math.abs(log2R / 2 - a) > 8) { // rebalance; within 2^8 of the middle is balanced enough
+                    a = Math.max(-120, Math.min(120, (int) Math.floor(log2R / 2)));
+                    logits = forwardOnes(model, ones, Math.scalb(1f, -a));
+                }
+                int b = Math.max(-120, Math.min(120, (int) Math.ceil(log2R - a)));
+                if (!finite(logits)) throw tooDeep(log2R);
+                Tensor d = ws.floats("synflow.dlogits", logits.shape());
+                fill(d.segment(), d.size(), Math.scalb(1f, -b));
+                model.zeroGrad();
+                model.backward(d);
+                lastLog2R = log2R;
+                lastScale = -(a + b);
+                hint = a;
+                for (int l = 0; l < out.size(); l++) {
+                    Parameter p = prunable.get(l);
+                    MemorySegment w = p.value().segment(), g = p.grad().segment(), o = out.get(l).values();
+                    for (long i = 0, n = p.size(); i < n; i++) {
+                        float v = Math.abs(g.getAtIndex(F, i) * w.getAtIndex(F, i));
+                        if (!Float.isFinite(v)) throw tooDeep(log2R);
+                        o.setAtIndex(F, i, v);
                     }
                 }
             }
-        };
+        }
+
+        private static IllegalArgumentException tooDeep(double log2R) {
+            return new IllegalArgumentException(String.format(java.util.Locale.ROOT, "SynFlow: R = 1^T (prod |W|) 1 is about 2^%.0f for this model,"
+                    + " beyond what float32 carries even split between input and output scale (2^240)", log2R));
+        }
     }
 
     /** The paper's path-product network: |w| for weights and batch-norm scales, zero shifts. */
@@ -159,6 +197,38 @@ final class GradientScores {
             MemorySegment v = t.segment();
             for (long i = 0, n = t.size(); i < n; i++) v.setAtIndex(F, i, mean ? 0f : Math.abs(v.getAtIndex(F, i)));
         }
+    }
+
+    /** A finite forward of the linearised model: input 2^-exponent, log2 R, the logits (owned by the model). */
+    private record Probe(int exponent, double log2R, Tensor logits) {}
+
+    /** log2 of R = sum of the linearised outputs for an all-ones input, trying smaller inputs while it overflows. */
+    private static Probe probe(Model model, Tensor input, int hint) {
+        for (int e : java.util.stream.IntStream.of(hint, 0, 60, 120).filter(x -> x >= hint).distinct().toArray()) {
+            Tensor logits = forwardOnes(model, input, Math.scalb(1f, -e));
+            if (!finite(logits)) continue;
+            double r = 0;
+            for (long i = 0; i < logits.size(); i++) r += logits.segment().getAtIndex(F, i);
+            if (r == 0 && e != 0) { // underflow or every path cut: decide at input 1
+                logits = forwardOnes(model, input, 1f);
+                r = 0;
+                for (long i = 0; i < logits.size(); i++) r += logits.segment().getAtIndex(F, i);
+                return new Probe(0, r > 0 ? Math.log(r) / Math.log(2) : 0, logits);
+            }
+            return new Probe(e, r > 0 ? Math.log(r) / Math.log(2) + e : 0, logits);
+        }
+        throw new IllegalArgumentException("SynFlow: R = 1^T (prod |W|) 1 overflows float32 even for an input of 2^-120 (R > 2^250);"
+                + " this model is too deep for single-precision SynFlow at initialisation");
+    }
+
+    private static Tensor forwardOnes(Model model, Tensor input, float value) {
+        fill(input.segment(), input.size(), value);
+        return model.forward(input, false);
+    }
+
+    private static boolean finite(Tensor t) {
+        for (long i = 0; i < t.size(); i++) if (!Float.isFinite(t.segment().getAtIndex(F, i))) return false;
+        return true;
     }
 
     static int[] inputShape(Model model) {
