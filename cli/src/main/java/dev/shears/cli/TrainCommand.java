@@ -197,7 +197,9 @@ final class TrainCommand implements Runnable {
         require(epochs >= 1, "--epochs must be >= 1, got " + epochs);
         require(batch >= 1, "--batch must be >= 1, got " + batch);
         require(lr > 0 && Double.isFinite(lr), "--lr must be > 0, got " + lr);
-        require(warmupEpochs >= 0 && (warmupEpochs == 0 || warmupEpochs < epochs), "--warmup-epochs must be >= 0 and below --epochs (" + epochs + "), got " + warmupEpochs);
+        require(warmupEpochs >= 0, "--warmup-epochs must be >= 0, got " + warmupEpochs);
+        require(warmupEpochs == 0 || warmupEpochs < epochs || !schedule.trim().equalsIgnoreCase("cosine"),
+                "--warmup-epochs must be below --epochs (" + epochs + ") for a cosine schedule, got " + warmupEpochs);
         require(labelSmoothing >= 0 && labelSmoothing < 1, "--label-smoothing must be in [0, 1), got " + labelSmoothing);
         OptimizerConfig opt = switch (optimizer.trim().toLowerCase(Locale.ROOT)) {
             case "sgd" -> {
