@@ -17,9 +17,10 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * A zoo model: a layer tree, the workspace of its parameters, and a second workspace for the
- * activations, sized at the first forward for the batch size and rebuilt only when the batch
- * size changes, so a training step allocates nothing after its first run. Pinned by NetworkTest,
+ * A zoo model: a layer tree, the workspace of its parameters, and activation memory sized at the
+ * first forward for the batch size, kept for the two most recent batch sizes (training and
+ * evaluation batches alternate without reallocating), so a training step allocates nothing
+ * after its first run. Pinned by NetworkTest,
  * ModelZooTest and the golden tests.
  */
 public final class Network implements Model {
@@ -29,6 +30,9 @@ public final class Network implements Model {
     private final Layer root;
     private final int[] inputShape; // (C, H, W)
     private final int classes;
+    /** Activation memories by batch size, least recently used first; at most {@link #KEPT_BATCH_SIZES}. */
+    private final java.util.LinkedHashMap<Integer, ActivationMemory> memories = new java.util.LinkedHashMap<>(4, 0.75f, true);
+    private static final int KEPT_BATCH_SIZES = 2;
     private ActivationMemory activations;
     private int batch = -1;
 
@@ -41,6 +45,10 @@ public final class Network implements Model {
         int[] out = root.outputShape();
         if (out.length != 1) throw new IllegalArgumentException("model '" + spec.get("model") + "' ends in " + Shape.str(out) + ", not (classes)");
         this.classes = out[0];
+        java.util.Set<String> names = new java.util.HashSet<>();
+        walk(root, l -> {
+            if (!names.add(l.name())) throw new IllegalArgumentException("model '" + spec.get("model") + "' has two layers named '" + l.name() + "'");
+        });
         root.skipInputGradient();
     }
 
@@ -102,14 +110,29 @@ public final class Network implements Model {
             throw new IllegalArgumentException("model '" + spec.get("model") + "' expects input (N, " + Shape.str(inputShape).substring(1)
                     + " but got " + Shape.str(s));
         }
-        if (s[0] != batch) {
-            if (activations != null) activations.close();
-            activations = new ActivationMemory(spec.get("model") + ".activations");
-            root.allocate(activations, s[0]);
-            activations.finish();
-            batch = s[0];
-        }
+        if (s[0] != batch) bind(s[0]);
         return root.forward(x, training);
+    }
+
+    /**
+     * Points every layer at the activation memory of batch size n: the one kept from before (no
+     * allocation) or a new one; keeps the two most recent sizes (say training and evaluation).
+     */
+    private void bind(int n) {
+        ActivationMemory mem = memories.get(n);
+        if (mem == null) {
+            mem = new ActivationMemory(spec.get("model") + ".activations." + n);
+            memories.put(n, mem);
+            while (memories.size() > KEPT_BATCH_SIZES) {
+                var eldest = memories.entrySet().iterator().next();
+                eldest.getValue().close();
+                memories.remove(eldest.getKey());
+            }
+        }
+        root.allocate(mem, n);
+        mem.finish();
+        activations = mem;
+        batch = n;
     }
 
     // dLogits: (N, classes) -> parameter gradients accumulated
@@ -124,7 +147,8 @@ public final class Network implements Model {
 
     @Override
     public void close() {
-        if (activations != null) activations.close();
+        memories.values().forEach(ActivationMemory::close);
+        memories.clear();
         parameterMemory.close();
     }
 }
