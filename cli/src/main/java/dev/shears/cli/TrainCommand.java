@@ -176,7 +176,7 @@ final class TrainCommand implements Runnable {
         Model net = modelSpec != null ? ModelZoo.create(modelSpec) : ModelZoo.create(model, modelConfig(splits.train(), seed, modelOptions));
         try (net;
              LoaderSource train = LoaderSource.training(splits.train(), config.batchSize(), config.seed(), aug);
-             LoaderSource test = LoaderSource.evaluation(splits.test(), Math.max(config.batchSize(), 256));
+             LoaderSource test = LoaderSource.evaluation(splits.test(), config.batchSize()); // same batch: no second set of activations
              Trainer trainer = new Trainer(net, config).metadata(dataMeta)) {
             if (resume != null) trainer.resume(resume);
             System.out.println(header(net, splits, config, trainer.epochsDone()));
