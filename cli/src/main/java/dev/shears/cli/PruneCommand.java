@@ -145,9 +145,6 @@ final class PruneCommand implements Runnable {
         if (gradual) recipe.recipe(epochs, out, "--epochs");
         String sched = schedule.trim().toLowerCase(Locale.ROOT);
         boolean needData = finetuneEpochs > 0 || gradual || Pruning.DATA_METHODS.contains(name);
-        if (rank) {
-            RankCli.unavailable(); // throws until the rnn branch's RankPruning is in this build
-        }
         try (Workspace masks = new Workspace("prune-masks"); Loaded loaded = load(gradual)) {
             Model net = loaded.model();
             Map<String, String> dataMeta = recipe.dataMetadata(loaded.metadata());
@@ -182,9 +179,14 @@ final class PruneCommand implements Runnable {
                         note(summary, o);
                     }
                 } else {
-                    Pruning.Outcome o = Pruning.pruneWithResult(net, name, sparsity, opts, scores, masks);
+                    if (rank) {
+                        String line = RankCli.prune(net, rankW, rankU, rankScore, masks);
+                        summary.addProperty("rank", line);
+                        System.out.println(line);
+                    } else {
+                        note(summary, Pruning.pruneWithResult(net, name, sparsity, opts, scores, masks));
+                    }
                     summary.addProperty("prune_seconds", (System.nanoTime() - t0) / 1e9);
-                    note(summary, o);
                     Checkpoint.save(out.resolve(PRUNED), net, null, meta);
                     if (test != null) summary.addProperty("accuracy_pruned", Evaluator.evaluate(net, test).accuracy());
                     if (finetuneEpochs > 0) {
@@ -329,6 +331,7 @@ final class PruneCommand implements Runnable {
 
     private static void checkShape(Model net, Dataset d) {
         int[] s = d.sampleShape();
+        if (s.length == 2) s = new int[] {1, s[0], s[1]}; // a sequence (T, F) is 1 x T x F to the zoo (fastgrnn, gru)
         Map<String, String> spec = net.spec();
         String c = spec.get("channels"), h = spec.get("height"), w = spec.get("width"), k = spec.get("classes");
         boolean ok = s.length == 3 && Integer.toString(s[0]).equals(c) && Integer.toString(s[1]).equals(h) && Integer.toString(s[2]).equals(w)

@@ -196,7 +196,29 @@ class PruneCliTest {
     }
 
     @Test
-    void rankIsAClearLineUntilTheRnnBranchLands() {
-        assertOneLineError(shears("prune", "--checkpoint", dense.toString(), "--method", "rank", "--rank-w", "9", "--rank-u", "8", "--out", out("r")), "rank");
+    void rankPrunesALowRankFastGrnnToTheGivenRanks() throws Exception {
+        if (!RankCli.available()) { // the rnn branch is not in this build yet
+            assertOneLineError(shears("prune", "--checkpoint", dense.toString(), "--method", "rank", "--rank-w", "9", "--rank-u", "8", "--out", out("r")),
+                    "--method rank is not available");
+            return;
+        }
+        Path ck = dir.resolve("fastgrnn.safetensors");
+        try (Model m = ModelZoo.create("fastgrnn", new dev.shears.nn.models.ModelConfig(1, 8, 9, 2, 1,
+                java.util.Map.of("hidden", "16", "rank-w", "6", "rank-u", "5")))) {
+            Checkpoint.save(ck, m, null, java.util.Map.of());
+        }
+        Path run = dir.resolve("rank");
+        Run r = shears("prune", "--checkpoint", ck.toString(), "--method", "rank", "--rank-w", "4", "--rank-u", "3", "--out", run.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("W rank 6 -> 4, U rank 5 -> 3"), r.out());
+        try (Checkpoint c = Checkpoint.read(run.resolve(PruneCommand.PRUNED)); Model m = ModelZoo.create(c.spec()); Workspace ws = new Workspace("t")) {
+            c.restoreModel(m, ws);
+            Parameter w1 = m.parameters().stream().filter(p -> p.name().endsWith(".W1")).findFirst().orElseThrow();
+            int rows = w1.shape()[0], cols = w1.shape()[1], alive = 0;
+            for (int i = 0; i < rows; i++) if (w1.mask().get((long) i * cols) != 0f) alive++;
+            assertEquals(4, alive, "rows of W1 left");
+        }
+        assertOneLineError(shears("prune", "--checkpoint", ck.toString(), "--method", "rank", "--rank-w", "9", "--rank-u", "3", "--out", out("r2")), "--rank-w");
+        assertOneLineError(shears("prune", "--checkpoint", dense.toString(), "--method", "rank", "--rank-w", "4", "--rank-u", "3", "--out", out("r3")), "low-rank FastGRNN");
     }
 }
