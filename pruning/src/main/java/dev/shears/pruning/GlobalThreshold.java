@@ -10,11 +10,14 @@ import java.util.List;
  * Exact k-th smallest score over many segments without concatenating them: an order-preserving
  * int key per score ({@link KeyOrder}), a first pass over all segments in parallel building a
  * histogram of the high 16 key bits (one histogram per thread, merged), then a pass that looks
- * only at the candidate bucket's elements (one compare each) and histograms their low bits. Ties
- * at the threshold are pruned in (layer order, index) order, so exactly k go. Optional per-layer
- * floors protect each layer's top floor[l] scores first (their own ties: the higher index is
- * protected). Counts are longs throughout. It selects; {@link LayerCuts} writes the masks.
- * Not a sort and not approximate. Pinned by GlobalThresholdTest (a full-sort oracle).
+ * only at the candidate bucket's elements (one compare each) and histograms their low bits. For
+ * large magnitude inputs a sampled guess of the bucket window comes first, so that usually one
+ * vectorised counting pass and the histograms of the collected candidates suffice ({@link #guess}).
+ * Ties at the threshold are pruned in (layer order, index) order, so exactly k go. Optional
+ * per-layer floors protect each layer's top floor[l] scores first (their own ties: the higher
+ * index is protected). Counts are longs throughout. It selects; {@link LayerCuts} writes the
+ * masks. Not a sort and not approximate. Pinned by GlobalThresholdTest (a full-sort oracle on
+ * every path) and BeyondIntRangeTest (over 2^31 weights, on request).
  */
 public final class GlobalThreshold {
     private static final ValueLayout.OfInt BITS = ValueLayout.JAVA_INT_UNALIGNED;

@@ -25,7 +25,7 @@ class GlobalThresholdTest {
 
     @Test
     void thresholdMasksAndCountsEqualTheSortOracle() {
-        qt().withExamples(400).forAll(longs().all(), integers().between(0, Fixtures.FAMILIES - 1), doubles().between(0, 1))
+        qt().withExamples(200).forAll(longs().all(), integers().between(0, Fixtures.FAMILIES - 1), doubles().between(0, 1))
                 .checkAssert((seed, family, fraction) -> {
                     float[][] v = Fixtures.values(seed, family, 6, 40);
                     for (Spans.Tuning t : new Spans.Tuning[] {Spans.Tuning.DEFAULT, GUESS, CRAMPED}) {
@@ -43,7 +43,7 @@ class GlobalThresholdTest {
 
     @Test
     void floorsAreHonouredAndTheRestFollowsTheOracle() {
-        qt().withExamples(150).forAll(longs().all(), integers().between(0, Fixtures.FAMILIES - 1), doubles().between(0, 1))
+        qt().withExamples(100).forAll(longs().all(), integers().between(0, Fixtures.FAMILIES - 1), doubles().between(0, 1))
                 .checkAssert((seed, family, fraction) -> {
                     float[][] v = Fixtures.values(seed, family, 6, 40);
                     long n = Fixtures.total(v);
