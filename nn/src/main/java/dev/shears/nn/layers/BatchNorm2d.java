@@ -70,6 +70,8 @@ public final class BatchNorm2d implements Layer {
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return new int[] {c, h, w}; }
     @Override public int[] outputShape() { return new int[] {c, h, w}; }
+    @Override public boolean ownsOutput() { return true; }
+    @Override public boolean ownsInputGradient() { return true; }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {

@@ -37,4 +37,13 @@ public interface Layer {
 
     /** True when forward writes into x (an in-place layer). */
     default boolean overwritesInput() { return false; }
+
+    /**
+     * True when forward returns a buffer this layer owns, that its backward never reads and that
+     * aliases nothing else: a following residual add may then accumulate into it in place.
+     */
+    default boolean ownsOutput() { return false; }
+
+    /** True when backward returns a buffer this layer owns (never dy itself): a residual add may accumulate into it. */
+    default boolean ownsInputGradient() { return false; }
 }

@@ -40,6 +40,8 @@ public final class Sequential implements Layer {
     @Override public void skipInputGradient() { layers.getFirst().skipInputGradient(); }
     @Override public boolean overwritesGradient() { return layers.getLast().overwritesGradient(); }
     @Override public boolean overwritesInput() { return layers.getFirst().overwritesInput(); }
+    @Override public boolean ownsOutput() { return layers.getLast().ownsOutput(); }
+    @Override public boolean ownsInputGradient() { return layers.getFirst().ownsInputGradient(); }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {
