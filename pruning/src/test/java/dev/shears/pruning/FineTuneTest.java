@@ -81,7 +81,7 @@ class FineTuneTest {
                 assertTrue(zeros < k + n / 100, "kept weights trained away from zero: " + zeros);
                 for (Parameter p : fresh.parameters()) {
                     if (!p.prunable()) continue;
-                    for (long i = 0; i < p.size(); i++) if (p.mask().get(i) == 0f) assertEquals(0f, p.value().get(i), 0f, p.name() + " " + i);
+                    for (long i = 0; i < p.size(); i++) if (p.mask().get(i) == 0f) assertEquals(0, Float.floatToRawIntBits(p.value().get(i)), p.name() + " " + i + " must be exactly +0");
                 }
                 assertEquals(k, n - Pruning.report(fresh).kept());
                 assertNotEquals(before, fresh.parameter("layer1.0.conv1.weight").value().get(0), "weights come from the file");
