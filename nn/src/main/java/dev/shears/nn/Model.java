@@ -25,6 +25,25 @@ public interface Model extends AutoCloseable {
     /** Accumulates parameter gradients for dLogits (N, classes) of the last forward; returns nothing. */
     void backward(Tensor dLogits);
 
+    /** Zeroes every parameter's gradient (backward accumulates). */
+    default void zeroGrad() {
+        for (Parameter p : parameters()) p.grad().zero();
+    }
+
+    /** Dense multiply-accumulates of one sample through the prunable (conv and linear) weights. */
+    default long macs() {
+        long m = 0;
+        for (Parameter p : parameters()) m += p.macs();
+        return m;
+    }
+
+    /** The parameter called {@code name}; the error lists a few valid names. */
+    default Parameter parameter(String name) {
+        for (Parameter p : parameters()) if (p.name().equals(name)) return p;
+        throw new IllegalArgumentException("no parameter '" + name + "'; the model has " + parameters().size() + " parameters, e.g. "
+                + parameters().stream().limit(5).map(Parameter::name).toList());
+    }
+
     @Override
     void close();
 }

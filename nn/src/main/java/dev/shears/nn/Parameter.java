@@ -3,6 +3,7 @@ package dev.shears.nn;
 import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.Workspace;
+import dev.shears.engine.kernels.Elementwise;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -63,11 +64,7 @@ public final class Parameter {
     /** value *= mask: pruned weights become exactly zero. */
     public void applyMask() {
         if (mask == null) return;
-        MemorySegment v = value.segment(), m = mask.segment();
-        long n = value.size();
-        for (long i = 0; i < n; i++) {
-            if (m.getAtIndex(ValueLayout.JAVA_FLOAT, i) == 0f) v.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0f);
-        }
+        Elementwise.maskMultiply(value.segment(), 0, mask.segment(), 0, Math.toIntExact(value.size()));
     }
 
     /** Number of weights the mask keeps (all when dense). */

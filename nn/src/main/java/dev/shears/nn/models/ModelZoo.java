@@ -1,0 +1,130 @@
+package dev.shears.nn.models;
+
+import dev.shears.engine.Workspace;
+import dev.shears.nn.layers.Layer;
+import dev.shears.nn.layers.Params;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The model zoo: builds a {@link Network} by name for a {@link ModelConfig}, and rebuilds one from
+ * its spec (what checkpoints store). Names: lenet5, resnet20/32/44/56/110 (CIFAR, option
+ * shortcut=A|B), wrn-D-K (D = 6n+4, option dropout, default 0.3), mobilenet-v1 (option
+ * multiplier, default 1.0), mobilenet-v2-cifar, resnet50. Unknown names or options are errors
+ * listing what is valid. Pinned by ModelZooTest.
+ */
+public final class ModelZoo {
+    private static final List<String> NAMES = List.of("lenet5", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
+            "wrn-D-K (e.g. wrn-28-8, wrn-16-4)", "mobilenet-v1", "mobilenet-v2-cifar", "resnet50");
+    private static final Pattern WRN = Pattern.compile("wrn-(\\d+)-(\\d+)");
+    private static final Pattern CIFAR_RESNET = Pattern.compile("resnet(20|32|44|56|110)");
+    private static final List<String> SPEC_KEYS = List.of("model", "channels", "height", "width", "classes", "seed");
+
+    private ModelZoo() {}
+
+    /** The names the zoo knows (wrn is a pattern). */
+    public static List<String> names() {
+        return NAMES;
+    }
+
+    /** Builds model {@code name} for {@code cfg}; its weights depend only on the config's seed. */
+    public static Network create(String name, ModelConfig cfg) {
+        String key = name == null ? "" : name.trim().toLowerCase(java.util.Locale.ROOT);
+        Map<String, String> defaults = defaults(key);
+        for (String option : cfg.options().keySet()) {
+            if (!defaults.containsKey(option)) {
+                throw new IllegalArgumentException("model '" + key + "' has no option '" + option + "'; its options are "
+                        + (defaults.isEmpty() ? "none" : defaults.keySet()));
+            }
+        }
+        Map<String, String> options = new TreeMap<>(defaults);
+        options.putAll(cfg.options());
+        ModelConfig full = new ModelConfig(cfg.channels(), cfg.height(), cfg.width(), cfg.classes(), cfg.seed(), options);
+        Workspace memory = new Workspace(key + ".parameters");
+        try {
+            Params params = new Params(memory, cfg.seed());
+            Layer root = build(key, params, full);
+            return new Network(full.spec(key), memory, params, root);
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+    }
+
+    /** Rebuilds a model from its {@link Network#spec()}. */
+    public static Network create(Map<String, String> spec) {
+        for (String k : SPEC_KEYS) {
+            if (!spec.containsKey(k)) throw new IllegalArgumentException("model spec " + spec + " lacks '" + k + "'; a spec needs " + SPEC_KEYS);
+        }
+        Map<String, String> options = new LinkedHashMap<>(spec);
+        SPEC_KEYS.forEach(options::remove);
+        ModelConfig cfg = new ModelConfig(integer(spec, "channels"), integer(spec, "height"), integer(spec, "width"),
+                integer(spec, "classes"), longValue(spec, "seed"), options);
+        return create(spec.get("model"), cfg);
+    }
+
+    private static Map<String, String> defaults(String key) {
+        if (key.equals("lenet5") || key.equals("mobilenet-v2-cifar") || key.equals("resnet50")) return Map.of();
+        if (CIFAR_RESNET.matcher(key).matches()) return Map.of("shortcut", "A");
+        if (WRN.matcher(key).matches()) return Map.of("dropout", "0.3");
+        if (key.equals("mobilenet-v1")) return Map.of("multiplier", "1.0");
+        throw new IllegalArgumentException("unknown model '" + key + "'; valid names: " + String.join(", ", NAMES));
+    }
+
+    private static Layer build(String key, Params p, ModelConfig cfg) {
+        Matcher m;
+        if (key.equals("lenet5")) return LeNet5.build(p, cfg);
+        if (key.equals("resnet50")) return ImageNetResNet.resnet50(p, cfg);
+        if (key.equals("mobilenet-v2-cifar")) return MobileNets.v2Cifar(p, cfg);
+        if (key.equals("mobilenet-v1")) {
+            double alpha = number(key, "multiplier", cfg.option("multiplier", "1.0"));
+            if (!(alpha > 0 && alpha <= 4)) throw new IllegalArgumentException("model 'mobilenet-v1': multiplier must be in (0, 4], got " + alpha);
+            return MobileNets.v1(p, cfg, alpha);
+        }
+        if ((m = CIFAR_RESNET.matcher(key)).matches()) {
+            String sc = cfg.option("shortcut", "A").trim().toUpperCase(java.util.Locale.ROOT);
+            if (!sc.equals("A") && !sc.equals("B")) {
+                throw new IllegalArgumentException("model '" + key + "': option shortcut must be A (zero-pad) or B (1x1 conv), got '" + sc + "'");
+            }
+            return CifarResNet.build(p, cfg, Integer.parseInt(m.group(1)), sc.equals("B"));
+        }
+        if ((m = WRN.matcher(key)).matches()) {
+            int depth = Integer.parseInt(m.group(1)), widen = Integer.parseInt(m.group(2));
+            if (depth < 10 || (depth - 4) % 6 != 0 || widen < 1 || widen > 64) {
+                throw new IllegalArgumentException("model '" + key + "': WRN depth must be 6n+4 (10, 16, 22, 28, 40, ...) and width 1..64");
+            }
+            double dropout = number(key, "dropout", cfg.option("dropout", "0.3"));
+            if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("model '" + key + "': dropout must be in [0, 1), got " + dropout);
+            return WideResNet.build(p, cfg, depth, widen, dropout);
+        }
+        throw new IllegalArgumentException("unknown model '" + key + "'; valid names: " + String.join(", ", NAMES));
+    }
+
+    private static double number(String model, String option, String value) {
+        try {
+            return Double.parseDouble(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("model '" + model + "': option " + option + " must be a number, got '" + value + "'");
+        }
+    }
+
+    private static int integer(Map<String, String> spec, String key) {
+        try {
+            return Integer.parseInt(spec.get(key).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("model spec: '" + key + "' must be a whole number, got '" + spec.get(key) + "'");
+        }
+    }
+
+    private static long longValue(Map<String, String> spec, String key) {
+        try {
+            return Long.parseLong(spec.get(key).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("model spec: '" + key + "' must be a whole number, got '" + spec.get(key) + "'");
+        }
+    }
+}

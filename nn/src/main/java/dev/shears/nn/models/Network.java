@@ -1,0 +1,130 @@
+package dev.shears.nn.models;
+
+import dev.shears.engine.Shape;
+import dev.shears.engine.Tensor;
+import dev.shears.engine.Workspace;
+import dev.shears.nn.Model;
+import dev.shears.nn.Parameter;
+import dev.shears.nn.layers.ActivationMemory;
+import dev.shears.nn.layers.GlobalAvgPool;
+import dev.shears.nn.layers.Layer;
+import dev.shears.nn.layers.Params;
+import dev.shears.nn.layers.Residual;
+import dev.shears.nn.layers.Sequential;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A zoo model: a layer tree, the workspace of its parameters, and a second workspace for the
+ * activations, sized at the first forward for the batch size and rebuilt only when the batch
+ * size changes, so a training step allocates nothing after its first run. Pinned by NetworkTest,
+ * ModelZooTest and the golden tests.
+ */
+public final class Network implements Model {
+    private final Map<String, String> spec;
+    private final Workspace parameterMemory;
+    private final Params params;
+    private final Layer root;
+    private final int[] inputShape; // (C, H, W)
+    private final int classes;
+    private ActivationMemory activations;
+    private int batch = -1;
+
+    Network(Map<String, String> spec, Workspace parameterMemory, Params params, Layer root) {
+        this.spec = Map.copyOf(spec);
+        this.parameterMemory = parameterMemory;
+        this.params = params;
+        this.root = root;
+        this.inputShape = root.inputShape();
+        int[] out = root.outputShape();
+        if (out.length != 1) throw new IllegalArgumentException("model '" + spec.get("model") + "' ends in " + Shape.str(out) + ", not (classes)");
+        this.classes = out[0];
+        root.skipInputGradient();
+    }
+
+    @Override public Map<String, String> spec() { return spec; }
+    @Override public List<Parameter> parameters() { return params.parameters(); }
+    @Override public Map<String, Tensor> buffers() { return params.buffers(); }
+
+    /** Per-sample input shape (C, H, W). */
+    public int[] inputShape() { return inputShape.clone(); }
+
+    public int classes() { return classes; }
+
+    /** The layer tree (for inspection: pruning reports, tests). */
+    public Layer root() { return root; }
+
+    /** Every layer in forward order, containers included, depth first. */
+    public List<Layer> layers() {
+        List<Layer> all = new ArrayList<>();
+        walk(root, all::add);
+        return all;
+    }
+
+    /** Visits a layer and everything inside it (Sequential children, Residual branches). */
+    public static void walk(Layer layer, Consumer<Layer> visit) {
+        visit.accept(layer);
+        if (layer instanceof Sequential s) for (Layer l : s.layers()) walk(l, visit);
+        if (layer instanceof Residual r) {
+            walk(r.main(), visit);
+            if (r.shortcut() != null) walk(r.shortcut(), visit);
+        }
+    }
+
+    /** Dense MACs of the global average pools per sample (counted by STR, never pruned). */
+    public long poolMacs() {
+        long[] m = {0};
+        walk(root, l -> {
+            if (l instanceof GlobalAvgPool g) m[0] += g.macs();
+        });
+        return m[0];
+    }
+
+    /** Bytes of activation memory for the current batch size (0 before the first forward). */
+    public long activationBytes() {
+        return activations == null ? 0 : activations.bytes();
+    }
+
+    /** Bytes of parameter memory (values, gradients, masks, buffers). */
+    public long parameterBytes() {
+        return parameterMemory.bytes();
+    }
+
+    // x: (N, C, H, W) -> logits (N, classes)
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        int[] s = x.shape();
+        boolean ok = s.length == inputShape.length + 1 && s[0] > 0;
+        for (int i = 0; ok && i < inputShape.length; i++) ok = s[i + 1] == inputShape[i];
+        if (!ok) {
+            throw new IllegalArgumentException("model '" + spec.get("model") + "' expects input (N, " + Shape.str(inputShape).substring(1)
+                    + " but got " + Shape.str(s));
+        }
+        if (s[0] != batch) {
+            if (activations != null) activations.close();
+            activations = new ActivationMemory(spec.get("model") + ".activations");
+            root.allocate(activations, s[0]);
+            activations.finish();
+            batch = s[0];
+        }
+        return root.forward(x, training);
+    }
+
+    // dLogits: (N, classes) -> parameter gradients accumulated
+    @Override
+    public void backward(Tensor dLogits) {
+        if (dLogits.rank() != 2 || dLogits.dim(0) != batch || dLogits.dim(1) != classes) {
+            throw new IllegalArgumentException("model '" + spec.get("model") + "': backward expects dLogits (" + batch + ", " + classes
+                    + ") of the last forward, got " + Shape.str(dLogits.shape()));
+        }
+        root.backward(dLogits);
+    }
+
+    @Override
+    public void close() {
+        if (activations != null) activations.close();
+        parameterMemory.close();
+    }
+}
