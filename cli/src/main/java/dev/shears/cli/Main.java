@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "shears", mixinStandardHelpOptions = true, version = "shears 0.1.0",
         description = "Train, prune (Global Magnitude Pruning) and run sparse neural networks on the JVM.",
-        subcommands = {InfoCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, DemoCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -24,6 +24,11 @@ public final class Main implements Runnable {
     /** Runs the command line and returns the exit code (tests call this). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, bad) -> { // a mistyped option: one line, not the whole usage
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("shears " + cmd.getCommandName() + ": " + ex.getMessage() + " (see: " + cmd.getCommandSpec().qualifiedName() + " --help)");
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             if (ex instanceof IllegalArgumentException || ex instanceof UserError || ex instanceof java.io.UncheckedIOException) {
                 cmd.getErr().println("shears " + cmd.getCommandName() + ": " + ex.getMessage());
