@@ -4,7 +4,7 @@ import dev.shears.engine.Tensor;
 import dev.shears.engine.kernels.Gemm;
 import dev.shears.engine.kernels.Rnn;
 import dev.shears.nn.Parameter;
-import dev.shears.nn.layers.Activations;
+import dev.shears.nn.layers.ActivationMemory;
 import dev.shears.nn.layers.Layer;
 import dev.shears.nn.layers.Params;
 import java.lang.foreign.MemorySegment;
@@ -46,7 +46,8 @@ public final class FastGrnn implements Layer {
     private Tensor y;          // (N, H): h_T
     private Tensor dh;         // (N, H): dL/dh_t while walking back
     private Tensor dx;         // (N, T, F) or null
-    private Tensor partial;    // (chunks, H*H + F*H + 2H + 2): per-block dU, dW^T, db_z, db_h, dsigma(zeta), dsigma(nu)
+    private ActivationMemory acts; // bound by the last allocate; its WEIGHT_GRADIENTS scratch holds the per-block partial sums:
+                                   // (chunks, H*H + F*H + 2H + 2): dU, dW^T, db_z, db_h, dsigma(zeta), dsigma(nu)
     private Tensor x;          // the last forward's input
     private float sZeta, sNu;  // sigmoid(zeta), sigmoid(nu) of the last forward
 
@@ -113,7 +114,7 @@ public final class FastGrnn implements Layer {
     @Override public void skipInputGradient() { needInputGradient = false; }
 
     @Override
-    public void allocate(Activations acts, int n) {
+    public void allocate(ActivationMemory acts, int n) {
         int h = hidden, t = steps;
         batch = n;
         chunks = RnnSupport.chunks(n);
@@ -130,7 +131,8 @@ public final class FastGrnn implements Layer {
         y = acts.floats(name + ".out", n, h);
         dh = acts.floats(name + ".dh", n, h);
         dx = needInputGradient ? acts.floats(name + ".dx", n, t, inputs) : null;
-        partial = acts.floats(name + ".partial", chunks, partialSize());
+        this.acts = acts;
+        acts.reserve(ActivationMemory.Slot.WEIGHT_GRADIENTS, (long) chunks * partialSize()); // per-block weight-gradient sums, shared scratch
     }
 
     private int partialSize() {
@@ -188,9 +190,9 @@ public final class FastGrnn implements Layer {
         if (x == null) throw new IllegalStateException("layer '" + name + "': backward before forward");
         final int n = batch, h = hidden, t = steps, f = inputs, ps = partialSize();
         final long step = (long) n * h;
-        MemorySegment xs = xt.segment(), dPre = wx.segment(), c = cAll.segment(), hs = hAll.segment(), d = dh.segment(), acc = partial.segment();
+        MemorySegment xs = xt.segment(), dPre = wx.segment(), c = cAll.segment(), hs = hAll.segment(), d = dh.segment(), acc = acts.scratch(ActivationMemory.Slot.WEIGHT_GRADIENTS);
         d.copyFrom(dy.segment().asSlice(0, (long) n * h * 4));
-        partial.zero();
+        acc.asSlice(0, (long) chunks * ps * 4).fill((byte) 0);
         final float sz = sZeta, sn = sNu;
         RnnSupport.forBlocks(n, chunks, (chunk, r0, rows) -> {
             long pU = (long) chunk * ps, pW = pU + (long) h * h, pB = pW + (long) h * f;
@@ -218,7 +220,7 @@ public final class FastGrnn implements Layer {
     /** Sums the per-block partials in block order and adds them to the parameters' gradients. */
     private void reduceGradients() {
         final int h = hidden, f = inputs, ps = partialSize();
-        MemorySegment acc = partial.segment();
+        MemorySegment acc = acts.scratch(ActivationMemory.Slot.WEIGHT_GRADIENTS);
         for (int k = 1; k < chunks; k++) {
             for (int i = 0; i < ps; i++) acc.setAtIndex(F, i, acc.getAtIndex(F, i) + acc.getAtIndex(F, (long) k * ps + i));
         }

@@ -4,7 +4,7 @@ import dev.shears.engine.Tensor;
 import dev.shears.engine.kernels.Reductions;
 import dev.shears.engine.kernels.Rnn;
 import dev.shears.nn.Parameter;
-import dev.shears.nn.layers.Activations;
+import dev.shears.nn.layers.ActivationMemory;
 import dev.shears.nn.layers.Layer;
 import dev.shears.nn.layers.Params;
 import java.lang.foreign.MemorySegment;
@@ -38,7 +38,8 @@ public final class Gru implements Layer {
     private Tensor y;          // (N, H): h_T
     private Tensor dh;         // (N, H)
     private Tensor dx;         // (N, T, F) or null
-    private Tensor partial;    // (chunks, 3H*H + F*3H): per-block dW_hh, dW_ih^T
+    private ActivationMemory acts; // bound by the last allocate; its WEIGHT_GRADIENTS scratch holds the per-block partial sums:
+                                   // (chunks, 3H*H + F*3H): dW_hh, dW_ih^T
     private Tensor x;
 
     public Gru(Params params, String name, int steps, int inputs, int hidden) {
@@ -68,7 +69,7 @@ public final class Gru implements Layer {
     @Override public void skipInputGradient() { needInputGradient = false; }
 
     @Override
-    public void allocate(Activations acts, int n) {
+    public void allocate(ActivationMemory acts, int n) {
         int h = hidden, t = steps;
         batch = n;
         chunks = RnnSupport.chunks(n);
@@ -82,7 +83,8 @@ public final class Gru implements Layer {
         y = acts.floats(name + ".out", n, h);
         dh = acts.floats(name + ".dh", n, h);
         dx = needInputGradient ? acts.floats(name + ".dx", n, t, inputs) : null;
-        partial = acts.floats(name + ".partial", chunks, partialSize());
+        this.acts = acts;
+        acts.reserve(ActivationMemory.Slot.WEIGHT_GRADIENTS, (long) chunks * partialSize()); // per-block weight-gradient sums, shared scratch
     }
 
     private int partialSize() {
@@ -128,10 +130,10 @@ public final class Gru implements Layer {
         if (x == null) throw new IllegalStateException("layer '" + name + "': backward before forward");
         final int n = batch, h = hidden, h3 = 3 * hidden, t = steps, f = inputs, ps = partialSize();
         final long stepG = (long) n * h3, stepH = (long) n * h;
-        MemorySegment xs = xt.segment(), dGx = gx.segment(), dGh = gh.segment(), hs = hAll.segment(), d = dh.segment(), acc = partial.segment();
+        MemorySegment xs = xt.segment(), dGx = gx.segment(), dGh = gh.segment(), hs = hAll.segment(), d = dh.segment(), acc = acts.scratch(ActivationMemory.Slot.WEIGHT_GRADIENTS);
         MemorySegment whh = weightHh.value().segment(), wih = weightIh.value().segment();
         d.copyFrom(dy.segment().asSlice(0, (long) n * h * 4));
-        partial.zero();
+        acc.asSlice(0, (long) chunks * ps * 4).fill((byte) 0);
         RnnSupport.forBlocks(n, chunks, (chunk, r0, rows) -> {
             long pHh = (long) chunk * ps, pIh = pHh + (long) h3 * h;
             for (int s = t - 1; s >= 0; s--) {

@@ -2,7 +2,7 @@ package dev.shears.nn.rnn;
 
 import dev.shears.engine.Tensor;
 import dev.shears.nn.Parameter;
-import dev.shears.nn.layers.Activations;
+import dev.shears.nn.layers.ActivationMemory;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -18,7 +18,7 @@ final class WeightSnapshot {
     private final Tensor copy; // the sources' values back to back
     private boolean valid;
 
-    WeightSnapshot(Activations acts, String name, List<Parameter> sources) {
+    WeightSnapshot(ActivationMemory acts, String name, List<Parameter> sources) {
         this.sources = List.copyOf(sources);
         long n = 0;
         for (Parameter p : sources) n += p.size();

@@ -6,7 +6,7 @@ import dev.shears.engine.DType;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.Workspace;
 import dev.shears.nn.Parameter;
-import dev.shears.nn.layers.Activations;
+import dev.shears.nn.layers.ActivationMemory;
 import dev.shears.nn.layers.Layer;
 import dev.shears.nn.layers.Params;
 import dev.shears.nn.models.ModelConfig;
@@ -112,7 +112,7 @@ class RnnGradientCheckTest {
     /** A layer on its own: forward, backward with dy, dx returned. */
     private static Runner layerRunner(Layer layer, int n, int t, int f, int h) {
         return (x0, r) -> {
-            try (Activations acts = new Activations("test"); Tensor x = Tensor.allocate(DType.F32, n, t, f); Tensor dy = Tensor.allocate(DType.F32, n, h)) {
+            try (ActivationMemory acts = new ActivationMemory("test"); Tensor x = Tensor.allocate(DType.F32, n, t, f); Tensor dy = Tensor.allocate(DType.F32, n, h)) {
                 layer.allocate(acts, n);
                 acts.finish();
                 x.copyFrom(x0);
@@ -222,7 +222,7 @@ class RnnGradientCheckTest {
 
     @Test
     void badShapesAreClearErrors() {
-        try (Workspace ws = new Workspace("params"); Activations acts = new Activations("test"); Tensor x = Tensor.allocate(DType.F32, 2, 5, 3)) {
+        try (Workspace ws = new Workspace("params"); ActivationMemory acts = new ActivationMemory("test"); Tensor x = Tensor.allocate(DType.F32, 2, 5, 3)) {
             Params params = new Params(ws, 1);
             FastGrnn cell = new FastGrnn(params, "rnn", 4, 3, 8, 0, 0);
             cell.allocate(acts, 2);
