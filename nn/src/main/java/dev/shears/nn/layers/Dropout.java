@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 /**
  * Inverted dropout: in training each value is kept with probability 1-p and scaled by 1/(1-p);
  * in evaluation it is the identity. The mask comes from (seed, call count, block), so a run is
- * reproducible whatever the thread count. Pinned by GradientCheckTest and DropoutTest.
+ * reproducible whatever the thread count. Pinned by GradientCheckTest and NetworkTest (reseeding).
  */
 public final class Dropout implements Layer {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
