@@ -1,0 +1,144 @@
+package dev.shears.nn.models;
+
+import dev.shears.engine.DType;
+import dev.shears.engine.Tensor;
+import dev.shears.engine.kernels.SparseMatrix;
+import dev.shears.nn.Parameter;
+import dev.shears.nn.layers.Conv2d;
+import dev.shears.nn.layers.Layer;
+import dev.shears.nn.layers.Linear;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Switches a pruned network's convolutions (groups == 1) and linear layers to sparse weights for
+ * eval-mode forward. Each layer's CSR is a snapshot of its masked weight; the layer keeps it only
+ * if one-time timing on a random input of the bound batch says sparse beats dense (the LIBXSMM
+ * rule), and layers denser than {@link #MAX_DENSITY} stay dense untimed. Not for training:
+ * training forward ignores the snapshot, and weights changed later need a new sparsify.
+ * Pinned by SparseInferenceTest.
+ */
+public final class SparseInference {
+    /** Above this density a layer stays dense without timing: CSR moves 2x the bytes per weight. */
+    public static final double MAX_DENSITY = 0.5;
+    private static final int WARMUP = 2, REPS = 5;
+
+    private SparseInference() {}
+
+    /** One layer's decision: density of its masked weight, and the best-of-5 times (us, NaN when not timed). */
+    public record LayerChoice(String name, double density, boolean sparse, double denseUs, double sparseUs) {
+        public String chosen() { return sparse ? "sparse" : "dense"; }
+    }
+
+    /** Measures each candidate layer at {@code batch} and keeps the faster weight form. */
+    public static List<LayerChoice> sparsify(Network model, int batch) {
+        return sparsify(model, batch, true);
+    }
+
+    /**
+     * As {@link #sparsify(Network, int)}; with {@code measure == false} every candidate at or
+     * below {@link #MAX_DENSITY} goes sparse untimed (tests use it to force the sparse path).
+     */
+    public static List<LayerChoice> sparsify(Network model, int batch, boolean measure) {
+        if (batch < 1) throw new IllegalArgumentException("sparsify: batch must be >= 1, got " + batch);
+        int[] in = model.inputShape();
+        int[] shape = new int[in.length + 1];
+        shape[0] = batch;
+        System.arraycopy(in, 0, shape, 1, in.length);
+        try (Tensor x = random(shape, 1)) {
+            model.forward(x, false); // binds every layer to this batch
+        }
+        List<LayerChoice> out = new ArrayList<>();
+        List<Layer> candidates = new ArrayList<>();
+        for (Layer l : model.layers()) {
+            if ((l instanceof Conv2d c && c.groups() == 1) || l instanceof Linear) candidates.add(l);
+        }
+        long seed = 2;
+        for (Layer l : candidates) {
+            Parameter w = l instanceof Conv2d c ? c.weight() : ((Linear) l).weight();
+            SparseMatrix s = maskedCsr(w);
+            double density = s.rows() == 0 || s.cols() == 0 ? 0 : (double) s.nnz() / ((long) s.rows() * s.cols());
+            set(l, null);
+            if (density > MAX_DENSITY) {
+                out.add(new LayerChoice(l.name(), density, false, Double.NaN, Double.NaN));
+                continue;
+            }
+            if (!measure) {
+                set(l, s);
+                out.add(new LayerChoice(l.name(), density, true, Double.NaN, Double.NaN));
+                continue;
+            }
+            int[] ls = l.inputShape();
+            int[] xs = new int[ls.length + 1];
+            xs[0] = batch;
+            System.arraycopy(ls, 0, xs, 1, ls.length);
+            try (Tensor x = random(xs, seed++)) {
+                double dense = time(l, x);
+                set(l, s);
+                double sparse = time(l, x);
+                boolean keep = sparse < dense;
+                if (!keep) set(l, null);
+                out.add(new LayerChoice(l.name(), density, keep, dense, sparse));
+            }
+        }
+        return out;
+    }
+
+    /** Every layer back to its dense weight. */
+    public static void densify(Network model) {
+        for (Layer l : model.layers()) {
+            if (l instanceof Conv2d c) c.useSparseWeight(null);
+            if (l instanceof Linear li) li.useSparseWeight(null);
+        }
+    }
+
+    /** The weight as (dim 0, rest) with pruned entries (mask 0) dropped even if not yet applied to the value. */
+    static SparseMatrix maskedCsr(Parameter w) {
+        float[] v = w.value().toFloatArray();
+        if (w.mask() != null) {
+            MemorySegment m = w.mask().segment();
+            for (int i = 0; i < v.length; i++) if (m.getAtIndex(ValueLayout.JAVA_FLOAT, i) == 0f) v[i] = 0f;
+        }
+        int rows = w.shape()[0], cols = v.length / Math.max(1, rows);
+        return SparseMatrix.fromDense(MemorySegment.ofArray(v), 0, rows, cols, cols);
+    }
+
+    private static void set(Layer l, SparseMatrix s) {
+        if (l instanceof Conv2d c) c.useSparseWeight(s);
+        else ((Linear) l).useSparseWeight(s);
+    }
+
+    /** Best of {@link #REPS} eval-mode forwards after {@link #WARMUP}, in microseconds. */
+    private static double time(Layer l, Tensor x) {
+        for (int i = 0; i < WARMUP; i++) l.forward(x, false);
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < REPS; i++) {
+            long t0 = System.nanoTime();
+            l.forward(x, false);
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        return best / 1e3;
+    }
+
+    private static Tensor random(int[] shape, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Tensor t = Tensor.allocate(DType.F32, shape);
+        MemorySegment s = t.segment();
+        long n = t.size();
+        for (long i = 0; i < n; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) r.nextGaussian());
+        return t;
+    }
+
+    /** One line per layer for {@code --explain}. */
+    public static String explain(List<LayerChoice> choices) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-28s %8s %7s %10s %10s%n", "layer", "density", "chosen", "dense_us", "sparse_us"));
+        for (LayerChoice c : choices) {
+            b.append(String.format(Locale.ROOT, "%-28s %8.4f %7s %10.1f %10.1f%n", c.name(), c.density(), c.chosen(), c.denseUs(), c.sparseUs()));
+        }
+        return b.toString();
+    }
+}
