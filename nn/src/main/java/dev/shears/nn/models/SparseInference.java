@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
 public final class SparseInference {
     /** Above this density a layer stays dense without timing: CSR moves 2x the bytes per weight. */
     public static final double MAX_DENSITY = 0.5;
-    private static final int WARMUP = 2, REPS = 5;
+    private static final int WARMUP = 3, REPS = 7;
 
     private SparseInference() {}
 
@@ -57,10 +57,13 @@ public final class SparseInference {
         for (Layer l : model.layers()) {
             if ((l instanceof Conv2d c && c.groups() == 1) || l instanceof Linear) candidates.add(l);
         }
+        List<SparseMatrix> csr = new ArrayList<>();
+        for (Layer l : candidates) csr.add(maskedCsr(l instanceof Conv2d c ? c.weight() : ((Linear) l).weight()));
+        if (measure) warmUp(model, shape, candidates, csr);
         long seed = 2;
-        for (Layer l : candidates) {
-            Parameter w = l instanceof Conv2d c ? c.weight() : ((Linear) l).weight();
-            SparseMatrix s = maskedCsr(w);
+        for (int i = 0; i < candidates.size(); i++) {
+            Layer l = candidates.get(i);
+            SparseMatrix s = csr.get(i);
             double density = s.rows() == 0 || s.cols() == 0 ? 0 : (double) s.nnz() / ((long) s.rows() * s.cols());
             set(l, null);
             if (density > MAX_DENSITY) {
@@ -77,15 +80,23 @@ public final class SparseInference {
             xs[0] = batch;
             System.arraycopy(ls, 0, xs, 1, ls.length);
             try (Tensor x = random(xs, seed++)) {
-                double dense = time(l, x);
-                set(l, s);
-                double sparse = time(l, x);
-                boolean keep = sparse < dense;
-                if (!keep) set(l, null);
-                out.add(new LayerChoice(l.name(), density, keep, dense, sparse));
+                double[] best = time(l, s, x);
+                boolean keep = best[1] < best[0];
+                set(l, keep ? s : null);
+                out.add(new LayerChoice(l.name(), density, keep, best[0], best[1]));
             }
         }
         return out;
+    }
+
+    /** Runs the whole model a few times sparse, then dense, so the timings below meet compiled kernels. */
+    private static void warmUp(Network model, int[] shape, List<Layer> candidates, List<SparseMatrix> csr) {
+        try (Tensor x = random(shape, 1)) {
+            for (int i = 0; i < candidates.size(); i++) set(candidates.get(i), csr.get(i));
+            for (int i = 0; i < WARMUP; i++) model.forward(x, false);
+            for (Layer l : candidates) set(l, null);
+            for (int i = 0; i < WARMUP; i++) model.forward(x, false);
+        }
     }
 
     /** Every layer back to its dense weight. */
@@ -112,16 +123,23 @@ public final class SparseInference {
         else ((Linear) l).useSparseWeight(s);
     }
 
-    /** Best of {@link #REPS} eval-mode forwards after {@link #WARMUP}, in microseconds. */
-    private static double time(Layer l, Tensor x) {
-        for (int i = 0; i < WARMUP; i++) l.forward(x, false);
-        long best = Long.MAX_VALUE;
-        for (int i = 0; i < REPS; i++) {
-            long t0 = System.nanoTime();
-            l.forward(x, false);
-            best = Math.min(best, System.nanoTime() - t0);
+    /**
+     * {dense, sparse}: best of {@link #REPS} eval-mode forwards each in microseconds, the two
+     * forms alternating so a burst of machine load hits both; leaves the layer dense.
+     */
+    private static double[] time(Layer l, SparseMatrix s, Tensor x) {
+        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+        for (int i = 0; i < WARMUP + REPS; i++) {
+            for (int form = 0; form < 2; form++) {
+                set(l, form == 0 ? null : s);
+                long t0 = System.nanoTime();
+                l.forward(x, false);
+                double us = (System.nanoTime() - t0) / 1e3;
+                if (i >= WARMUP) best[form] = Math.min(best[form], us);
+            }
         }
-        return best / 1e3;
+        set(l, null);
+        return best;
     }
 
     private static Tensor random(int[] shape, long seed) {
