@@ -108,7 +108,7 @@ public final class SparseInference {
     }
 
     /** The weight as (dim 0, rest) with pruned entries (mask 0) dropped even if not yet applied to the value. */
-    static SparseMatrix maskedCsr(Parameter w) {
+    public static SparseMatrix maskedCsr(Parameter w) {
         float[] v = w.value().toFloatArray();
         if (w.mask() != null) {
             MemorySegment m = w.mask().segment();
