@@ -40,6 +40,8 @@ public final class Conv2d implements Layer {
     private final Parameter bias;     // (oc) or null
     private boolean needInputGradient = true;
     private SparseMatrix sparseWeight; // (oc, ckk) CSR of the masked weight for eval-mode forward, or null (dense)
+    private SparseDirectConv sparseDirect; // the same nonzeros as padded-input offsets (k > 1 or strided/padded 1x1)
+    private float[][] sparsePadded, sparseOut; // per-lane heap scratch of the direct sparse forward
 
     private long columnFloats = COLUMN_FLOATS;
     private ActivationMemory acts;
@@ -104,6 +106,7 @@ public final class Conv2d implements Layer {
                     + "), groups=" + groups);
         }
         sparseWeight = s;
+        sparseDirect = s == null || pointwise ? null : new SparseDirectConv(s, c, h, w, oc, oh, ow, k, stride, pad);
     }
 
     /** The sparse weight eval-mode forward uses, or null when it runs dense. */
@@ -213,6 +216,19 @@ public final class Conv2d implements Layer {
         SparseMatrix s = sparseWeight;
         MemorySegment xs = x.segment(), ys = y.segment();
         MemorySegment columns = acts.scratch(ActivationMemory.Slot.COLUMNS);
+        SparseDirectConv direct = sparseDirect;
+        if (direct != null) {
+            int lanesNow = Math.max(1, lanes);
+            if (sparsePadded == null || sparsePadded.length < lanesNow || sparsePadded[0].length != direct.paddedFloats()) {
+                sparsePadded = new float[lanesNow][direct.paddedFloats()]; // borders stay zero: only interiors are written
+                sparseOut = new float[lanesNow][oc * p];
+            }
+            MemorySegment bs = bias == null ? null : bias.value().segment();
+            overChunks((lane, n0, nb) -> {
+                for (int b = n0; b < n0 + nb; b++) direct.forward(xs, (long) b * c * h * w, bs, ys, (long) b * oc * p, sparsePadded[lane], sparseOut[lane]);
+            });
+            return;
+        }
         overChunks((lane, n0, nb) -> {
             for (int b = n0; b < n0 + nb; b++) {
                 MemorySegment col = xs;
