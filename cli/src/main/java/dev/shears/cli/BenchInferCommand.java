@@ -85,8 +85,12 @@ final class BenchInferCommand implements Runnable {
             float[] dense = net.forward(x, false).toFloatArray();
             List<SparseInference.LayerChoice> choices = SparseInference.sparsify(net, batch);
             Map<Layer, SparseMatrix> chosen = new LinkedHashMap<>();
+            java.util.Set<Layer> direct = new java.util.HashSet<>();
             for (Layer l : net.layers()) {
-                if (l instanceof Conv2d c && c.sparseWeight() != null) chosen.put(l, c.sparseWeight());
+                if (l instanceof Conv2d c && c.sparseWeight() != null) {
+                    chosen.put(l, c.sparseWeight());
+                    if (c.sparseDirect()) direct.add(l);
+                }
                 if (l instanceof Linear li && li.sparseWeight() != null) chosen.put(l, li.sparseWeight());
             }
             float[] sparse = net.forward(x, false).toFloatArray();
@@ -109,9 +113,9 @@ final class BenchInferCommand implements Runnable {
             if (explain) System.out.print(SparseInference.explain(choices));
             List<Double> denseMs = new ArrayList<>(), sparseMs = new ArrayList<>();
             for (int i = 0; i < warmup + iters; i++) {
-                install(chosen, false);
+                install(chosen, direct, false);
                 double d = timeOnce(net, x);
-                install(chosen, true);
+                install(chosen, direct, true);
                 double s = timeOnce(net, x);
                 if (i >= warmup) {
                     denseMs.add(d);
@@ -138,10 +142,10 @@ final class BenchInferCommand implements Runnable {
         }
     }
 
-    private static void install(Map<Layer, SparseMatrix> chosen, boolean sparse) {
+    private static void install(Map<Layer, SparseMatrix> chosen, java.util.Set<Layer> direct, boolean sparse) {
         for (var e : chosen.entrySet()) {
             SparseMatrix s = sparse ? e.getValue() : null;
-            if (e.getKey() instanceof Conv2d c) c.useSparseWeight(s);
+            if (e.getKey() instanceof Conv2d c) c.useSparseWeight(s, direct.contains(c));
             else ((Linear) e.getKey()).useSparseWeight(s);
         }
     }

@@ -59,7 +59,7 @@ class InferCliTest {
         assertTrue(Files.size(sparse) < Files.size(ck) / 3, Files.size(sparse) + " vs " + Files.size(ck));
         Run i = shears("infer", "--model", sparse.toString(), "--dataset", "fashion-mnist", "--batch", "4", "--limit", "16", "--explain");
         assertEquals(0, i.code(), i.err());
-        for (String key : new String[] {"accuracy ", "latency.ms.med", "latency.ms.p90", "throughput", "density  chosen"}) {
+        for (String key : new String[] {"accuracy ", "latency.ms.med", "latency.ms.p90", "throughput", "sparse_us"}) {
             assertTrue(i.out().contains(key), "missing " + key + " in:\n" + i.out());
         }
         Run bad = shears("infer", "--model", ck.toString(), "--dataset", "fashion-mnist");

@@ -101,16 +101,28 @@ public final class Conv2d implements Layer {
      * dense. Training forward always uses the dense weight. Only for groups == 1.
      */
     public void useSparseWeight(SparseMatrix s) {
+        useSparseWeight(s, false);
+    }
+
+    /**
+     * As {@link #useSparseWeight(SparseMatrix)}; with {@code direct} (and k > 1, stride or padding)
+     * eval forward skips im2col and runs the nonzeros straight over the padded input, which wins
+     * on small late layers at batch 1 and loses on large early ones (SparseInference times both).
+     */
+    public void useSparseWeight(SparseMatrix s, boolean direct) {
         if (s != null && (groups != 1 || s.rows() != oc || s.cols() != ckk)) {
             throw new IllegalArgumentException("layer '" + name + "': sparse weight " + s + " does not fit a groups=1 conv weight (" + oc + ", " + ckk
                     + "), groups=" + groups);
         }
         sparseWeight = s;
-        sparseDirect = s == null || pointwise ? null : new SparseDirectConv(s, c, h, w, oc, oh, ow, k, stride, pad);
+        sparseDirect = s == null || pointwise || !direct ? null : new SparseDirectConv(s, c, h, w, oc, oh, ow, k, stride, pad);
     }
 
     /** The sparse weight eval-mode forward uses, or null when it runs dense. */
     public SparseMatrix sparseWeight() { return sparseWeight; }
+
+    /** Whether eval forward runs the sparse weight without im2col. */
+    public boolean sparseDirect() { return sparseDirect != null; }
 
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return new int[] {c, h, w}; }

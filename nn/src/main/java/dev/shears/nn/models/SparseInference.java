@@ -29,9 +29,13 @@ public final class SparseInference {
 
     private SparseInference() {}
 
-    /** One layer's decision: density of its masked weight, and the best-of-5 times (us, NaN when not timed). */
-    public record LayerChoice(String name, double density, boolean sparse, double denseUs, double sparseUs) {
-        public String chosen() { return sparse ? "sparse" : "dense"; }
+    /**
+     * One layer's decision: density of its masked weight, the form chosen ("dense", "sparse" =
+     * im2col or 1x1 SpMM, "sparse-direct" = no im2col), best-of-7 dense time and best sparse
+     * time in microseconds (NaN when not timed).
+     */
+    public record LayerChoice(String name, double density, String chosen, double denseUs, double sparseUs) {
+        public boolean sparse() { return !chosen.equals("dense"); }
     }
 
     /** Measures each candidate layer at {@code batch} and keeps the faster weight form. */
@@ -67,12 +71,12 @@ public final class SparseInference {
             double density = s.rows() == 0 || s.cols() == 0 ? 0 : (double) s.nnz() / ((long) s.rows() * s.cols());
             set(l, null);
             if (density > MAX_DENSITY) {
-                out.add(new LayerChoice(l.name(), density, false, Double.NaN, Double.NaN));
+                out.add(new LayerChoice(l.name(), density, "dense", Double.NaN, Double.NaN));
                 continue;
             }
             if (!measure) {
                 set(l, s);
-                out.add(new LayerChoice(l.name(), density, true, Double.NaN, Double.NaN));
+                out.add(new LayerChoice(l.name(), density, "sparse", Double.NaN, Double.NaN));
                 continue;
             }
             int[] ls = l.inputShape();
@@ -80,10 +84,12 @@ public final class SparseInference {
             xs[0] = batch;
             System.arraycopy(ls, 0, xs, 1, ls.length);
             try (Tensor x = random(xs, seed++)) {
-                double[] best = time(l, s, x);
-                boolean keep = best[1] < best[0];
-                set(l, keep ? s : null);
-                out.add(new LayerChoice(l.name(), density, keep, best[0], best[1]));
+                boolean direct = l instanceof Conv2d c && c.weight().shape()[2] > 1;
+                double[] best = time(l, s, x, direct);
+                int form = best[2] < best[1] && best[2] < best[0] ? 2 : best[1] < best[0] ? 1 : 0;
+                set(l, form == 0 ? null : s, form == 2);
+                String[] names = {"dense", "sparse", "sparse-direct"};
+                out.add(new LayerChoice(l.name(), density, names[form], best[0], Math.min(best[1], best[2])));
             }
         }
         return out;
@@ -92,8 +98,10 @@ public final class SparseInference {
     /** Runs the whole model a few times sparse, then dense, so the timings below meet compiled kernels. */
     private static void warmUp(Network model, int[] shape, List<Layer> candidates, List<SparseMatrix> csr) {
         try (Tensor x = random(shape, 1)) {
-            for (int i = 0; i < candidates.size(); i++) set(candidates.get(i), csr.get(i));
-            for (int i = 0; i < WARMUP; i++) model.forward(x, false);
+            for (boolean direct : new boolean[] {false, true}) {
+                for (int i = 0; i < candidates.size(); i++) set(candidates.get(i), csr.get(i), direct);
+                for (int i = 0; i < WARMUP; i++) model.forward(x, false);
+            }
             for (Layer l : candidates) set(l, null);
             for (int i = 0; i < WARMUP; i++) model.forward(x, false);
         }
@@ -119,19 +127,25 @@ public final class SparseInference {
     }
 
     private static void set(Layer l, SparseMatrix s) {
-        if (l instanceof Conv2d c) c.useSparseWeight(s);
+        set(l, s, false);
+    }
+
+    private static void set(Layer l, SparseMatrix s, boolean direct) {
+        if (l instanceof Conv2d c) c.useSparseWeight(s, direct);
         else ((Linear) l).useSparseWeight(s);
     }
 
     /**
-     * {dense, sparse}: best of {@link #REPS} eval-mode forwards each in microseconds, the two
-     * forms alternating so a burst of machine load hits both; leaves the layer dense.
+     * {dense, sparse, sparse-direct}: best of {@link #REPS} eval-mode forwards each in
+     * microseconds (direct MAX_VALUE when not tried), the forms alternating so a burst of machine
+     * load hits all alike; leaves the layer dense.
      */
-    private static double[] time(Layer l, SparseMatrix s, Tensor x) {
-        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+    private static double[] time(Layer l, SparseMatrix s, Tensor x, boolean tryDirect) {
+        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
+        int forms = tryDirect ? 3 : 2;
         for (int i = 0; i < WARMUP + REPS; i++) {
-            for (int form = 0; form < 2; form++) {
-                set(l, form == 0 ? null : s);
+            for (int form = 0; form < forms; form++) {
+                set(l, form == 0 ? null : s, form == 2);
                 long t0 = System.nanoTime();
                 l.forward(x, false);
                 double us = (System.nanoTime() - t0) / 1e3;
@@ -153,9 +167,9 @@ public final class SparseInference {
 
     /** One line per layer for {@code --explain}. */
     public static String explain(List<LayerChoice> choices) {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-28s %8s %7s %10s %10s%n", "layer", "density", "chosen", "dense_us", "sparse_us"));
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-28s %8s %13s %10s %10s%n", "layer", "density", "chosen", "dense_us", "sparse_us"));
         for (LayerChoice c : choices) {
-            b.append(String.format(Locale.ROOT, "%-28s %8.4f %7s %10.1f %10.1f%n", c.name(), c.density(), c.chosen(), c.denseUs(), c.sparseUs()));
+            b.append(String.format(Locale.ROOT, "%-28s %8.4f %13s %10.1f %10.1f%n", c.name(), c.density(), c.chosen(), c.denseUs(), c.sparseUs()));
         }
         return b.toString();
     }

@@ -52,6 +52,12 @@ class SparseInferenceTest {
                 // measured choice: whichever form wins, the outputs still agree
                 SparseInference.sparsify(m, batch, true);
                 assertClose(dense, m.forward(x, false).toFloatArray(), name + " measured choice");
+                // every conv forced onto the direct (no im2col) sparse path, linears sparse
+                for (Layer l : m.layers()) {
+                    if (l instanceof Conv2d c && c.groups() == 1) c.useSparseWeight(SparseInference.maskedCsr(c.weight()), true);
+                    if (l instanceof dev.shears.nn.layers.Linear li) li.useSparseWeight(SparseInference.maskedCsr(li.weight()));
+                }
+                assertClose(dense, m.forward(x, false).toFloatArray(), name + " direct sparse convolutions");
                 SparseInference.densify(m);
                 assertClose(dense, m.forward(x, false).toFloatArray(), name + " densified");
             }
