@@ -44,6 +44,18 @@ public interface Layer {
      */
     default boolean ownsOutput() { return false; }
 
-    /** True when backward returns a buffer this layer owns (never dy itself): a residual add may accumulate into it. */
+    /**
+     * True when the dx backward returns is private: a buffer no one else reads afterwards (its own,
+     * or the private dy it was told it may overwrite). A residual add may accumulate into it.
+     */
     default boolean ownsInputGradient() { return false; }
+
+    /** True when backward returns dy itself or a view of it (in-place or reshaping layers). */
+    default boolean passesGradientThrough() { return false; }
+
+    /**
+     * Called by the container before {@link #allocate}: the dy this layer's backward receives is
+     * read by no one after it, so the layer may compute dx into it and allocate no dx of its own.
+     */
+    default void receivesPrivateGradient() {}
 }
