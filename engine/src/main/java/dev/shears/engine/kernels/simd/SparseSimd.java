@@ -14,7 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * nonzeros, stored once. SpMV: a gather-dot per row, scalar with 4 accumulators: measured against
  * Vector API gathers (FloatVector.fromArray with an index map, 256 and 512 bits) on 1024^2 and
  * 4096^2 at 2-10% density, the gathers were no faster, so plain loads win on simplicity.
- * Not threaded (the facade splits rows). Pinned by SparseKernelTest.
+ * Not threaded (the facade splits rows). Give it native segments: Vector API loads that have
+ * seen heap and native segments at one site run ~3x slower for the JVM's life (measured).
+ * Pinned by SparseKernelTest.
  */
 public final class SparseSimd implements SparseKernel {
     private static final VectorSpecies<Float> S = SimdWidth.floatSpecies(SimdProbe.decision().enabled()
