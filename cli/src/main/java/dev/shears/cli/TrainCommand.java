@@ -283,8 +283,9 @@ final class TrainCommand implements Runnable {
 
     static ModelConfig modelConfig(Dataset train, long seed, Map<String, String> options) {
         int[] s = train.sampleShape();
+        if (s.length == 2) return new ModelConfig(1, s[0], s[1], train.classes(), seed, options); // a sequence (T, F): fastgrnn, gru
         if (s.length != 3) {
-            throw new UserError("dataset '" + train.name() + "' has samples " + Arrays.toString(s) + "; the zoo's models take images (C, H, W)");
+            throw new UserError("dataset '" + train.name() + "' has samples " + Arrays.toString(s) + "; the zoo's models take images (C, H, W) or sequences (T, F)");
         }
         return new ModelConfig(s[0], s[1], s[2], train.classes(), seed, options);
     }

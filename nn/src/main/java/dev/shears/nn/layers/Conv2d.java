@@ -94,6 +94,8 @@ public final class Conv2d implements Layer {
     @Override public int[] inputShape() { return new int[] {c, h, w}; }
     @Override public int[] outputShape() { return new int[] {oc, oh, ow}; }
     @Override public void skipInputGradient() { needInputGradient = false; }
+    @Override public boolean ownsOutput() { return true; }
+    @Override public boolean ownsInputGradient() { return needInputGradient; }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {

@@ -1,0 +1,280 @@
+package dev.shears.cli.experiment;
+
+import dev.shears.engine.Workspace;
+import dev.shears.nn.Model;
+import dev.shears.nn.Parameter;
+import dev.shears.nn.io.Checkpoint;
+import dev.shears.nn.models.ModelZoo;
+import dev.shears.nn.models.Network;
+import dev.shears.nn.train.EpochMetrics;
+import dev.shears.nn.train.Evaluator;
+import dev.shears.nn.train.LoaderSource;
+import dev.shears.nn.train.Progress;
+import dev.shears.nn.train.TrainListener;
+import dev.shears.nn.train.TrainResult;
+import dev.shears.nn.train.Trainer;
+import dev.shears.pruning.PruningResult;
+import dev.shears.pruning.SparsityReport;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Runs a {@link Plan}: trains (or resumes) one dense model per seed in {@code dense/}, then for
+ * every cell not yet in the journal: restore the dense weights, prune, evaluate, fine-tune,
+ * evaluate, and append the cell to {@code cells.jsonl} (fsynced) before the next one; the
+ * results files are rewritten after each cell. gradual-global instead trains from the seed's
+ * initial weights with the dense recipe, pruning with one global threshold after every epoch along
+ * the cubic schedule s_e = s (1 - (1 - e/E_p)^3), E_p = 3/4 of the epochs (our choice: the paper
+ * does not give its schedule). A kill loses at most the cell in flight (and the dense epoch in
+ * flight); the rerun skips finished cells. Pinned by SweepTest.
+ */
+public final class Sweep {
+    /** Folder of the dense runs inside the output folder. */
+    static final String DENSE_DIR = "dense";
+
+    /** Hooks for progress displays and for tests that simulate a crash. */
+    public interface Listener {
+        default void cellStarting(Plan.Cell cell, int index, int total) {}
+
+        default void trainStep(Plan.Cell cell, int epoch, int step) {}
+
+        default void cellDone(CellResult result, int done, int total) {}
+    }
+
+    /** What a run produced: every cell of the plan that is finished, in plan order, and how many ran now. */
+    public record Outcome(List<CellResult> cells, int reused, int ran, int total) {}
+
+    private final Plan plan;
+    private final Path out;
+    private final PrintStream log;
+    private Progress.Mode progress = Progress.Mode.AUTO;
+    private Listener listener = new Listener() {};
+    private Report.Context context;
+    private boolean plots = true;
+
+    public Sweep(Plan plan, Path out, PrintStream log) {
+        this.plan = Objects.requireNonNull(plan);
+        this.out = Objects.requireNonNull(out);
+        this.log = Objects.requireNonNull(log);
+        this.context = Report.Context.of(plan, List.of());
+    }
+
+    public Sweep progress(Progress.Mode m) {
+        this.progress = m;
+        return this;
+    }
+
+    public Sweep listener(Listener l) {
+        this.listener = Objects.requireNonNull(l);
+        return this;
+    }
+
+    /** The command line and notes for the report. */
+    public Sweep context(Report.Context c) {
+        this.context = c;
+        return this;
+    }
+
+    /** Whether to draw the PNG plots at the end (tests of the journal may skip them). */
+    public Sweep plots(boolean p) {
+        this.plots = p;
+        return this;
+    }
+
+    public Outcome run() {
+        Methods.requireAvailable(plan.methods());
+        CellStore store = new CellStore(out);
+        CellStore.Loaded loaded = store.load(plan.fingerprint());
+        List<Plan.Cell> grid = plan.cells();
+        Map<String, CellResult> done = new LinkedHashMap<>();
+        for (Plan.Cell c : grid) if (loaded.cells().containsKey(c.key())) done.put(c.key(), loaded.cells().get(c.key()));
+        int reused = done.size();
+        dev.shears.nn.io.AtomicFiles.writeString(out.resolve("plan.json"), Report.pretty(plan.json()));
+        if (reused > 0) log.printf(Locale.ROOT, "resuming: %d of %d cells already finished in %s%n", reused, grid.size(), store.file());
+        if (loaded.foreign() > 0) log.printf(Locale.ROOT, "note: %s also holds %d cells of another plan (different recipe); they are ignored%n", store.file(), loaded.foreign());
+        if (loaded.truncatedTail()) log.println("note: the last line of " + store.file() + " was cut short (a kill mid-write); that cell runs again");
+        List<Plan.Cell> pending = grid.stream().filter(c -> !done.containsKey(c.key())).toList();
+        int ran = 0;
+        if (!pending.isEmpty()) {
+            ExperimentData data = ExperimentData.open(plan);
+            Map<Long, Path> denseFor = new HashMap<>();
+            Map<Long, Double> denseAcc = new HashMap<>();
+            SweepProgress bar = new SweepProgress(log, grid.size(), reused);
+            try (LoaderSource test = LoaderSource.evaluation(data.test(), 256)) {
+                for (Plan.Cell c : pending) {
+                    int index = grid.indexOf(c) + 1;
+                    double dAcc = Double.NaN;
+                    Path dense = null;
+                    if (!c.method().equals("gradual-global")) {
+                        dense = denseFor.computeIfAbsent(c.seed(), s -> denseModel(data, test, s));
+                        dAcc = denseAcc.computeIfAbsent(c.seed(), s -> denseAccuracy(denseFor.get(s), test));
+                    }
+                    bar.starting(c, index);
+                    listener.cellStarting(c, index, grid.size());
+                    long t0 = System.nanoTime();
+                    CellResult r = c.method().equals("gradual-global") ? runGradual(c, data, test) : runCell(c, dense, dAcc, data, test);
+                    r = withSeconds(r, (System.nanoTime() - t0) / 1e9);
+                    store.append(r);
+                    done.put(c.key(), r);
+                    ran++;
+                    bar.finished(r);
+                    writeResults(done, grid, false);
+                    listener.cellDone(r, done.size(), grid.size());
+                }
+            }
+        }
+        List<CellResult> ordered = ordered(done, grid);
+        writeResults(done, grid, plots);
+        return new Outcome(ordered, reused, ran, grid.size());
+    }
+
+    private static List<CellResult> ordered(Map<String, CellResult> done, List<Plan.Cell> grid) {
+        List<CellResult> out = new ArrayList<>();
+        for (Plan.Cell c : grid) if (done.containsKey(c.key())) out.add(done.get(c.key()));
+        return out;
+    }
+
+    private void writeResults(Map<String, CellResult> done, List<Plan.Cell> grid, boolean withPlots) {
+        Report.write(out, plan, ordered(done, grid), grid.size(), context, withPlots, log);
+    }
+
+    // ---------------------------------------------------------------- dense models
+
+    /** The dense checkpoint for {@code seed}: the plan's, or one trained (or resumed) in dense/FINGERPRINT-sSEED. */
+    private Path denseModel(ExperimentData data, LoaderSource test, long seed) {
+        if (plan.denseCheckpoint() != null) {
+            if (!Files.isRegularFile(plan.denseCheckpoint())) throw new IllegalArgumentException("--dense " + plan.denseCheckpoint() + " does not exist");
+            return plan.denseCheckpoint();
+        }
+        Path dir = out.resolve(DENSE_DIR).resolve(plan.denseFingerprint() + "-s" + seed);
+        Path last = dir.resolve(Trainer.LAST);
+        Stage st = plan.dense();
+        int doneEpochs = Files.isRegularFile(last) ? Trainer.saved(dir).epochsDone() : 0;
+        if (doneEpochs >= st.epochs()) return last;
+        log.printf(Locale.ROOT, "dense model, seed %d: %s %s on %s (%,d train / %,d test), %s%s%n", seed, plan.model(), plan.modelOptions().isEmpty() ? "" : plan.modelOptions(),
+                data.train().name(), data.train().size(), data.test().size(), st.describe(), doneEpochs > 0 ? "; resuming after epoch " + doneEpochs : "");
+        try (Network net = ModelZoo.create(plan.model(), data.modelConfig(seed, plan.modelOptions()));
+             LoaderSource train = LoaderSource.training(data.train(), st.batch(), seed, data.augment());
+             Trainer t = new Trainer(net, st.config(seed, dir, progress)).log(log).metadata(dataMetadata())) {
+            if (doneEpochs > 0) t.resume(dir);
+            TrainResult r = t.fit(train, test);
+            log.printf(Locale.ROOT, "dense model, seed %d: test accuracy %.2f%% -> %s%n", seed, r.last().testAcc(), last);
+        }
+        return last;
+    }
+
+    private Map<String, String> dataMetadata() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("data.name", plan.dataset());
+        if (plan.dataDir() != null) m.put("data.dir", plan.dataDir().toAbsolutePath().toString());
+        m.put("data.augment", plan.augment());
+        if (plan.trainSize() != null) m.put("data.train_size", Integer.toString(plan.trainSize()));
+        if (plan.testSize() != null) m.put("data.test_size", Integer.toString(plan.testSize()));
+        return m;
+    }
+
+    private double denseAccuracy(Path checkpoint, LoaderSource test) {
+        try (Checkpoint ck = Checkpoint.read(checkpoint); Network net = ModelZoo.create(ck.spec()); Workspace ws = new Workspace("dense-eval")) {
+            ck.restoreModel(net, ws);
+            return Evaluator.evaluate(net, test).accuracy();
+        }
+    }
+
+    // ---------------------------------------------------------------- cells
+
+    private CellResult runCell(Plan.Cell c, Path dense, double denseAcc, ExperimentData data, LoaderSource test) {
+        try (Checkpoint ck = Checkpoint.read(dense); Network net = ModelZoo.create(ck.spec()); Workspace ws = new Workspace("cell")) {
+            ck.restoreModel(net, ws);
+            for (Parameter p : net.parameters()) {
+                if (p.mask() != null && p.prunable()) {
+                    throw new IllegalArgumentException("the dense checkpoint " + dense + " is already pruned (parameter " + p.name() + " has a mask)");
+                }
+            }
+            PruningResult pr = Methods.prune(net, c.method(), c.sparsity(), plan.mt(), plan.mtMode(), c.seed(), ws);
+            double prunedAcc = Evaluator.evaluate(net, test).accuracy();
+            Stage st = plan.finetuneFor(c.method(), c.sparsity());
+            double acc = prunedAcc, best = prunedAcc;
+            if (st.epochs() > 0) {
+                try (LoaderSource train = LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment());
+                     Trainer t = new Trainer(net, st.config(c.seed(), null, progress)).log(log).listener(steps(c))) {
+                    TrainResult r = t.fit(train, test);
+                    acc = r.last().testAcc();
+                    best = Math.max(prunedAcc, r.history().stream().mapToDouble(EpochMetrics::testAcc).max().orElse(acc));
+                }
+            }
+            return result(c, net, pr.note(), denseAcc, prunedAcc, acc, best, st.epochs());
+        }
+    }
+
+    private CellResult runGradual(Plan.Cell c, ExperimentData data, LoaderSource test) {
+        Stage st = plan.dense();
+        int epochs = st.epochs();
+        int end = Math.max(1, Math.min(epochs - 1, (int) Math.round(0.75 * epochs)));
+        try (Network net = ModelZoo.create(plan.model(), data.modelConfig(c.seed(), plan.modelOptions())); Workspace ws = new Workspace("gradual");
+             LoaderSource train = LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment())) {
+            String[] note = {null};
+            TrainListener pruneAfterEpoch = new TrainListener() {
+                @Override
+                public void onStep(int epoch, int step, double loss) {
+                    listener.trainStep(c, epoch, step);
+                }
+
+                @Override
+                public void onEpoch(EpochMetrics m) {
+                    int e = m.epoch(); // epochs done; the next epoch trains at sparsity s_e
+                    if (e <= end) note[0] = Methods.prune(net, "global", cubic(c.sparsity(), e, end), null, null, c.seed(), ws).note();
+                }
+            };
+            double acc, best;
+            try (Trainer t = new Trainer(net, st.config(c.seed(), null, progress)).log(log).listener(pruneAfterEpoch)) {
+                TrainResult r = t.fit(train, test);
+                acc = r.last().testAcc();
+                best = acc;
+            }
+            double reached = SparsityReport.fromParameters(net.parameters(), Topology.bypassed(net), net.poolMacs()).sparsity();
+            if (reached < c.sparsity() - 1e-9) { // too few epochs for the schedule to end inside the run: prune the rest now
+                note[0] = Methods.prune(net, "global", c.sparsity(), null, null, c.seed(), ws).note();
+                acc = Evaluator.evaluate(net, test).accuracy();
+                best = acc;
+            }
+            return result(c, net, note[0], Double.NaN, Double.NaN, acc, best, epochs);
+        }
+    }
+
+    /** Zhu and Gupta's cubic schedule from 0 at epoch 0 to {@code target} at epoch {@code end}. */
+    static double cubic(double target, int epoch, int end) {
+        double f = Math.min(1, (double) epoch / end);
+        return target * (1 - Math.pow(1 - f, 3));
+    }
+
+    private TrainListener steps(Plan.Cell c) {
+        return new TrainListener() {
+            @Override
+            public void onStep(int epoch, int step, double loss) {
+                listener.trainStep(c, epoch, step);
+            }
+        };
+    }
+
+    private CellResult result(Plan.Cell c, Model net, String note, double denseAcc, double prunedAcc, double acc, double best, int epochs) {
+        long pool = net instanceof Network n ? n.poolMacs() : 0;
+        SparsityReport rep = SparsityReport.fromParameters(net.parameters(), Topology.bypassed(net), pool);
+        List<CellResult.Layer> layers = new ArrayList<>();
+        for (SparsityReport.Row row : rep.rows()) layers.add(new CellResult.Layer(row.name(), row.weights(), row.kept(), row.collapsed(), row.fatal()));
+        return new CellResult(plan.fingerprint(), c.method(), c.sparsity(), c.seed(), rep.sparsity(), rep.weights(), rep.kept(), rep.denseMacs(),
+                rep.sparseMacs(), denseAcc, prunedAcc, acc, best, epochs, Topology.connected(net), layers, note, 0);
+    }
+
+    private static CellResult withSeconds(CellResult r, double s) {
+        return new CellResult(r.fingerprint(), r.method(), r.sparsity(), r.seed(), r.achieved(), r.weights(), r.kept(), r.denseMacs(), r.sparseMacs(),
+                r.denseAccuracy(), r.prunedAccuracy(), r.accuracy(), r.bestAccuracy(), r.epochs(), r.connected(), r.layers(), r.note(), s);
+    }
+}
