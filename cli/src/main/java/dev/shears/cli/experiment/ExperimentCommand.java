@@ -76,6 +76,9 @@ public final class ExperimentCommand implements Runnable {
     @Option(names = "--finetune-epochs", description = "Fine-tuning epochs after pruning (default: 5; 0 = prune and evaluate only).")
     Integer finetuneEpochs;
 
+    @Option(names = "--finetune-samples", description = "Fine-tuning epochs see only N random training samples each (default: all).")
+    Integer finetuneSamples;
+
     @Option(names = "--batch", description = "Batch size of both stages (default: 128).")
     Integer batch;
 
@@ -182,14 +185,18 @@ public final class ExperimentCommand implements Runnable {
         }
         Stage d = override(base.dense(), pr, denseEpochs, lr);
         Stage f = override(base.finetune(), pr, finetuneEpochs, finetuneLr);
+        if (finetuneSamples != null) f = f.withSamplesPerEpoch(finetuneSamples);
         List<Plan.Rule> rules = new ArrayList<>();
-        for (Plan.Rule r : base.rules()) rules.add(new Plan.Rule(r.method(), r.sparsity(), override(r.stage(), pr, finetuneEpochs, finetuneLr)));
+        for (Plan.Rule r : base.rules()) {
+            Stage s = override(r.stage(), pr, finetuneEpochs, finetuneLr);
+            rules.add(new Plan.Rule(r.method(), r.sparsity(), finetuneSamples != null ? s.withSamplesPerEpoch(finetuneSamples) : s));
+        }
         List<String> ms = methods == null ? base.methods() : methods.stream().map(Methods::normalize).toList();
         String mtValue = mt != null ? mt : base.mt();
         List<String> notes = new ArrayList<>(base.notes());
         List<String> changed = new ArrayList<>();
         for (String o : List.of("--model", "--model-option", "--dataset", "--data", "--methods", "--sparsities", "--seeds", "--mt", "--mt-mode", "--dense",
-                "--dense-epochs", "--finetune-epochs", "--batch", "--optimizer", "--lr", "--finetune-lr", "--momentum", "--nesterov", "--weight-decay",
+                "--dense-epochs", "--finetune-epochs", "--finetune-samples", "--batch", "--optimizer", "--lr", "--finetune-lr", "--momentum", "--nesterov", "--weight-decay",
                 "--schedule", "--warmup-epochs", "--label-smoothing", "--augment", "--train-size", "--test-size")) {
             if (pr.hasMatchedOption(o)) changed.add(o);
         }

@@ -57,6 +57,24 @@ final class Methods {
         };
     }
 
+    /**
+     * Checks before a sweep starts that Minimum Threshold {@code mt} can be met at every sparsity:
+     * each layer keeps min(M, n) weights, which must fit in what the sparsity leaves.
+     */
+    static void checkMinimumThreshold(Model model, String mt, String mtMode, List<Double> sparsities) {
+        MinimumThreshold m = MinimumThreshold.parse(mt, MinimumThreshold.Mode.parse(mtMode));
+        long[] sizes = model.parameters().stream().filter(dev.shears.nn.Parameter::prunable).mapToLong(dev.shears.nn.Parameter::size).toArray();
+        long n = java.util.Arrays.stream(sizes).sum(), floor = java.util.Arrays.stream(m.floors(sizes, n)).sum();
+        for (double s : sparsities) {
+            long left = n - PruningMethods.targetCount(s, n);
+            if (floor > left) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "--mt %s cannot hold at sparsity %s: M = %,d per layer keeps at least %,d "
+                        + "of the %,d prunable weights in %d layers, but the sparsity leaves %,d; lower --mt or drop that sparsity",
+                        mt, SweepProgress.percent(s), m.resolve(n), floor, n, sizes.length, left));
+            }
+        }
+    }
+
     /** Prunes {@code model}'s prunable weights to {@code sparsity} with {@code name}; masks are owned by {@code ws}. */
     static PruningResult prune(Model model, String name, double sparsity, String mt, String mtMode, long seed, Workspace ws) {
         PruningMethod m = method(name, mt, mtMode, seed);

@@ -105,6 +105,11 @@ public final class Sweep {
         int ran = 0;
         if (!pending.isEmpty()) {
             ExperimentData data = ExperimentData.open(plan);
+            if (plan.methods().contains("global-mt")) {
+                try (Network probe = ModelZoo.create(plan.model(), data.modelConfig(0, plan.modelOptions()))) {
+                    Methods.checkMinimumThreshold(probe, plan.mt(), plan.mtMode(), plan.sparsities());
+                }
+            }
             Map<Long, Path> denseFor = new HashMap<>();
             Map<Long, Double> denseAcc = new HashMap<>();
             SweepProgress bar = new SweepProgress(log, grid.size(), reused);
@@ -159,10 +164,10 @@ public final class Sweep {
         Stage st = plan.dense();
         int doneEpochs = Files.isRegularFile(last) ? Trainer.saved(dir).epochsDone() : 0;
         if (doneEpochs >= st.epochs()) return last;
-        log.printf(Locale.ROOT, "dense model, seed %d: %s %s on %s (%,d train / %,d test), %s%s%n", seed, plan.model(), plan.modelOptions().isEmpty() ? "" : plan.modelOptions(),
+        log.printf(Locale.ROOT, "dense model, seed %d: %s%s on %s (%,d train / %,d test), %s%s%n", seed, plan.model(), plan.modelOptions().isEmpty() ? "" : " " + plan.modelOptions(),
                 data.train().name(), data.train().size(), data.test().size(), st.describe(), doneEpochs > 0 ? "; resuming after epoch " + doneEpochs : "");
         try (Network net = ModelZoo.create(plan.model(), data.modelConfig(seed, plan.modelOptions()));
-             LoaderSource train = LoaderSource.training(data.train(), st.batch(), seed, data.augment());
+             LimitedSource train = new LimitedSource(LoaderSource.training(data.train(), st.batch(), seed, data.augment()), st.samplesPerEpoch());
              Trainer t = new Trainer(net, st.config(seed, dir, progress)).log(log).metadata(dataMetadata())) {
             if (doneEpochs > 0) t.resume(dir);
             TrainResult r = t.fit(train, test);
@@ -203,7 +208,7 @@ public final class Sweep {
             Stage st = plan.finetuneFor(c.method(), c.sparsity());
             double acc = prunedAcc, best = prunedAcc;
             if (st.epochs() > 0) {
-                try (LoaderSource train = LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment());
+                try (LimitedSource train = new LimitedSource(LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment()), st.samplesPerEpoch());
                      Trainer t = new Trainer(net, st.config(c.seed(), null, progress)).log(log).listener(steps(c))) {
                     TrainResult r = t.fit(train, test);
                     acc = r.last().testAcc();
@@ -219,7 +224,7 @@ public final class Sweep {
         int epochs = st.epochs();
         int end = Math.max(1, Math.min(epochs - 1, (int) Math.round(0.75 * epochs)));
         try (Network net = ModelZoo.create(plan.model(), data.modelConfig(c.seed(), plan.modelOptions())); Workspace ws = new Workspace("gradual");
-             LoaderSource train = LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment())) {
+             LimitedSource train = new LimitedSource(LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment()), st.samplesPerEpoch())) {
             String[] note = {null};
             TrainListener pruneAfterEpoch = new TrainListener() {
                 @Override
@@ -270,11 +275,16 @@ public final class Sweep {
         List<CellResult.Layer> layers = new ArrayList<>();
         for (SparsityReport.Row row : rep.rows()) layers.add(new CellResult.Layer(row.name(), row.weights(), row.kept(), row.collapsed(), row.fatal()));
         return new CellResult(plan.fingerprint(), c.method(), c.sparsity(), c.seed(), rep.sparsity(), rep.weights(), rep.kept(), rep.denseMacs(),
-                rep.sparseMacs(), denseAcc, prunedAcc, acc, best, epochs, Topology.connected(net), layers, note, 0);
+                rep.sparseMacs(), denseAcc, prunedAcc, acc, best, epochs, Topology.connected(net), layers, note, 0, host());
     }
 
     private static CellResult withSeconds(CellResult r, double s) {
         return new CellResult(r.fingerprint(), r.method(), r.sparsity(), r.seed(), r.achieved(), r.weights(), r.kept(), r.denseMacs(), r.sparseMacs(),
-                r.denseAccuracy(), r.prunedAccuracy(), r.accuracy(), r.bestAccuracy(), r.epochs(), r.connected(), r.layers(), r.note(), s);
+                r.denseAccuracy(), r.prunedAccuracy(), r.accuracy(), r.bestAccuracy(), r.epochs(), r.connected(), r.layers(), r.note(), s, r.host());
+    }
+
+    /** CPU model, cores and engine threads of this machine, e.g. "AMD EPYC 9R14, 2 cores, 2 threads". */
+    static String host() {
+        return Report.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores, " + dev.shears.engine.Parallel.threads() + " threads";
     }
 }
