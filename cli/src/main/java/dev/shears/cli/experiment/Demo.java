@@ -76,10 +76,10 @@ public final class Demo {
         stdout.flush();
         String command = "shears demo" + (resume ? " --resume" : "");
         Sweep.Outcome o = new Sweep(plan, out, err).progress(ExperimentCommand.progressMode(progress))
-                .context(Report.Context.of(plan, List.of()).withCommand(command)).run();
+                .context(Report.Context.of(List.of()).withCommand(command)).run();
         List<Summary> sums = Summary.of(plan, o.cells());
         stdout.println();
-        stdout.print(DemoTable.table(plan, sums));
+        stdout.print(ConsoleTable.table(plan, sums));
         stdout.println();
         stdout.println("What the numbers show:");
         for (String f : Findings.of(plan, sums, o.cells())) stdout.println("- " + f);

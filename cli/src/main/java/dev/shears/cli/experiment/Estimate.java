@@ -3,7 +3,6 @@ package dev.shears.cli.experiment;
 import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.Workspace;
-import dev.shears.nn.Parameter;
 import dev.shears.nn.models.ModelConfig;
 import dev.shears.nn.models.ModelZoo;
 import dev.shears.nn.models.Network;
@@ -136,8 +135,4 @@ record Estimate(double trainSecondsPerSample, double evalSecondsPerSample, int m
         return String.format(Locale.ROOT, "about %.1f days", s / 86400);
     }
 
-    /** Prunable (conv and linear) weights of a network. */
-    static long prunableWeights(Network net) {
-        return net.parameters().stream().filter(Parameter::prunable).mapToLong(Parameter::size).sum();
-    }
 }

@@ -147,10 +147,10 @@ public final class ExperimentCommand implements Runnable {
         }
         Progress.Mode mode = progressMode(progress);
         String command = "shears experiment " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-        Sweep sweep = new Sweep(plan, dir, log).progress(mode).context(Report.Context.of(plan, List.of()).withCommand(command));
+        Sweep sweep = new Sweep(plan, dir, log).progress(mode).context(Report.Context.of(List.of()).withCommand(command));
         Sweep.Outcome o = sweep.run();
         System.out.println();
-        System.out.print(DemoTable.table(plan, Summary.of(plan, o.cells())));
+        System.out.print(ConsoleTable.table(plan, Summary.of(plan, o.cells())));
         for (String f : Findings.of(plan, Summary.of(plan, o.cells()), o.cells())) System.out.println("- " + f);
         System.out.printf(Locale.ROOT, "%n%d cells (%d run now, %d reused). Results: %s (results.csv, results.json, report.md, plots)%n", o.cells().size(), o.ran(),
                 o.reused(), dir.toAbsolutePath());

@@ -30,7 +30,7 @@ public final class Report {
 
     /** The run's command line and free notes for the report; {@code machine} is filled on creation. */
     public record Context(String command, List<String> notes, List<String> machine, String started) {
-        public static Context of(Plan plan, List<String> notes) {
+        public static Context of(List<String> notes) {
             return new Context("shears experiment (API)", notes, Report.machineInfo(), Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
         }
 

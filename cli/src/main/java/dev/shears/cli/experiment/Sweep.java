@@ -64,7 +64,7 @@ public final class Sweep {
         this.plan = Objects.requireNonNull(plan);
         this.out = Objects.requireNonNull(out);
         this.log = Objects.requireNonNull(log);
-        this.context = Report.Context.of(plan, List.of());
+        this.context = Report.Context.of(List.of());
     }
 
     public Sweep progress(Progress.Mode m) {

@@ -100,7 +100,7 @@ class ReportTest {
         Plan p = plan();
         List<CellResult> c = cells();
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        Report.write(dir, p, c, 16, Report.Context.of(p, List.of("a note")).withCommand("shears experiment --x"), true, new PrintStream(log));
+        Report.write(dir, p, c, 16, Report.Context.of(List.of("a note")).withCommand("shears experiment --x"), true, new PrintStream(log));
         String md = Files.readString(dir.resolve(Report.MD));
         assertTrue(md.contains("shears experiment --x") && md.contains("a note") && md.contains("| 99% |") && md.contains("## Machine and versions"), md);
         assertTrue(md.contains("| 50% | 89.00 ± 1.41 | 89.00 ± 1.41 | 88.00 ± 1.41 | 90.00 ± 1.41 |"), md);
