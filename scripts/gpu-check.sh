@@ -59,4 +59,14 @@ timeout 130 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/engine.jar dev.shears.e
 rc=${PIPESTATUS[0]}
 echo "== CudaCheck exit $rc"
 [ "$rc" = 0 ] || status=1
+
+if [ -d .gpu/app ]; then
+  # ResNet-32 training step, batch 128, random data: every GEMM on the java path, then on cuBLAS
+  # (transfers per call; the size rule keeps small GEMMs on the CPU), in the same run.
+  for backend in java cuda; do
+    echo "== bench train resnet32 b128, -Dshears.gemm=$backend"
+    timeout 150 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -Dshears.gemm=$backend -cp '.gpu/app/*' dev.shears.cli.Main \
+      bench train --model resnet32 --batch 128 --steps 6 --warmup 2 2>&1 | tee "$OUT/bench-train-$backend.txt"
+  done
+fi
 exit $status

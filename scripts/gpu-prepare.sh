@@ -38,6 +38,20 @@ echo "gpu-prepare: jlink runtime (java.xml and jdk.zipfs: the JUnit console read
 if command -v strip >/dev/null; then chmod u+w .gpu/jre/lib/server/libjvm.so && strip --strip-unneeded .gpu/jre/lib/server/libjvm.so; fi
 git rev-parse HEAD > .gpu/commit 2>/dev/null || true
 
+# The training-step comparison (java vs cuda GEMMs) needs the CLI and its libraries, without the
+# embedded data set (the step runs on random data), to keep what travels under the size limit.
+echo "gpu-prepare: slim application classpath for bench train (.gpu/app)"
+mvn -B -q -o -pl cli -am -DskipTests package
+mkdir -p .gpu/app
+for m in engine nn pruning cli; do cp "$m"/target/shears-"$m"-*-SNAPSHOT.jar .gpu/app/; done
+rm -f .gpu/app/*-tests.jar
+cp "$HOME"/.m2/repository/info/picocli/picocli/*/picocli-*.jar .gpu/app/
+cp "$HOME"/.m2/repository/com/google/code/gson/gson/2.13.2/gson-2.13.2.jar .gpu/app/
+slim=$(mktemp -d)
+(cd "$slim" && "$JAVA_HOME/bin/jar" xf "$OLDPWD"/datasets/target/shears-datasets-*-SNAPSHOT.jar && rm -rf dev/shears/datasets/embedded \
+  && "$JAVA_HOME/bin/jar" cf "$OLDPWD"/.gpu/app/shears-datasets-slim.jar .)
+rm -rf "$slim"
+
 # The smoke test of the runtime: it must start and run the probe (exit 0 with a device, 3 without).
 set +e
 .gpu/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp .gpu/engine.jar \

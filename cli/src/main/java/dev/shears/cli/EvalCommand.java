@@ -61,6 +61,7 @@ final class EvalCommand implements Runnable {
             Dataset d = which.equals("test") ? splits.test() : splits.train();
             try (Model model = ModelZoo.create(ck.spec())) {
                 int[] s = d.sampleShape();
+                if (s.length == 2) s = new int[] {1, s[0], s[1]}; // a sequence (T, F) is 1 x T x F to the zoo (fastgrnn, gru)
                 Map<String, String> spec = model.spec();
                 if (s.length != 3 || !spec.get("channels").equals(Integer.toString(s[0])) || !spec.get("height").equals(Integer.toString(s[1]))
                         || !spec.get("width").equals(Integer.toString(s[2])) || !spec.get("classes").equals(Integer.toString(d.classes()))) {

@@ -176,7 +176,7 @@ final class TrainCommand implements Runnable {
         Model net = modelSpec != null ? ModelZoo.create(modelSpec) : ModelZoo.create(model, modelConfig(splits.train(), seed, modelOptions));
         try (net;
              LoaderSource train = LoaderSource.training(splits.train(), config.batchSize(), config.seed(), aug);
-             LoaderSource test = LoaderSource.evaluation(splits.test(), Math.max(config.batchSize(), 256));
+             LoaderSource test = LoaderSource.evaluation(splits.test(), config.batchSize()); // same batch: no second set of activations
              Trainer trainer = new Trainer(net, config).metadata(dataMeta)) {
             if (resume != null) trainer.resume(resume);
             System.out.println(header(net, splits, config, trainer.epochsDone()));
@@ -197,7 +197,9 @@ final class TrainCommand implements Runnable {
         require(epochs >= 1, "--epochs must be >= 1, got " + epochs);
         require(batch >= 1, "--batch must be >= 1, got " + batch);
         require(lr > 0 && Double.isFinite(lr), "--lr must be > 0, got " + lr);
-        require(warmupEpochs >= 0 && (warmupEpochs == 0 || warmupEpochs < epochs), "--warmup-epochs must be >= 0 and below --epochs (" + epochs + "), got " + warmupEpochs);
+        require(warmupEpochs >= 0, "--warmup-epochs must be >= 0, got " + warmupEpochs);
+        require(warmupEpochs == 0 || warmupEpochs < epochs || !schedule.trim().equalsIgnoreCase("cosine"),
+                "--warmup-epochs must be below --epochs (" + epochs + ") for a cosine schedule, got " + warmupEpochs);
         require(labelSmoothing >= 0 && labelSmoothing < 1, "--label-smoothing must be in [0, 1), got " + labelSmoothing);
         OptimizerConfig opt = switch (optimizer.trim().toLowerCase(Locale.ROOT)) {
             case "sgd" -> {
@@ -281,8 +283,9 @@ final class TrainCommand implements Runnable {
 
     static ModelConfig modelConfig(Dataset train, long seed, Map<String, String> options) {
         int[] s = train.sampleShape();
+        if (s.length == 2) return new ModelConfig(1, s[0], s[1], train.classes(), seed, options); // a sequence (T, F): fastgrnn, gru
         if (s.length != 3) {
-            throw new UserError("dataset '" + train.name() + "' has samples " + Arrays.toString(s) + "; the zoo's models take images (C, H, W)");
+            throw new UserError("dataset '" + train.name() + "' has samples " + Arrays.toString(s) + "; the zoo's models take images (C, H, W) or sequences (T, F)");
         }
         return new ModelConfig(s[0], s[1], s[2], train.classes(), seed, options);
     }

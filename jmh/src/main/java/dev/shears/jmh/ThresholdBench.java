@@ -27,9 +27,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The global threshold on a ResNet-50-shaped parameter set (its 54 conv/FC weight tensors,
- * 25,502,912 weights, N(0,1) values), in one run with its two anchors: a full Arrays.sort of a
- * copy of |w| (the peer) and one plain pass summing |w| over the same segments (the memory floor).
- * The PyTorch peer, torch.kthvalue, is ../shared/peers/select.py (run it right after).
+ * 25,502,912 weights, N(0,1) values, k = round(0.9 N)), in one run with its two anchors: a full
+ * Arrays.sort of a copy of |w| (the peer) and one pass summing |w| over the same segments on the
+ * same threads (the memory floor). radixSelectHistogram is the select without its guessed window
+ * (-Dshears.select=histogram). The PyTorch peer, torch.kthvalue, is ../shared/peers/select.py
+ * (run it right after, on the same machine).
  * Run: java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
  *        -jar jmh/target/benchmarks.jar ThresholdBench
  */
@@ -75,6 +77,14 @@ public class ThresholdBench {
 
     @Benchmark
     public float radixSelect() {
+        return GlobalThreshold.magnitude(layers, k).value();
+    }
+
+    /** The same select with the guessed window switched off: the two full histogram passes. */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx2g",
+        "-Dshears.select=histogram"})
+    public float radixSelectHistogram() {
         return GlobalThreshold.magnitude(layers, k).value();
     }
 

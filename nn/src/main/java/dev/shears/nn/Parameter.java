@@ -3,7 +3,6 @@ package dev.shears.nn;
 import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.Workspace;
-import dev.shears.engine.kernels.Elementwise;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -64,7 +63,12 @@ public final class Parameter {
     /** value *= mask: pruned weights become exactly zero. */
     public void applyMask() {
         if (mask == null) return;
-        Elementwise.maskMultiply(value.segment(), 0, mask.segment(), 0, Math.toIntExact(value.size()));
+        // writes +0.0 (not w * 0, which gives -0.0 for negative w and NaN for NaN): pruned means exactly zero
+        MemorySegment v = value.segment(), m = mask.segment();
+        long n = value.size();
+        for (long i = 0; i < n; i++) {
+            if (m.getAtIndex(ValueLayout.JAVA_FLOAT, i) == 0f) v.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0f);
+        }
     }
 
     /** Number of weights the mask keeps (all when dense). */

@@ -10,11 +10,14 @@ import java.util.List;
  * Exact k-th smallest score over many segments without concatenating them: an order-preserving
  * int key per score ({@link KeyOrder}), a first pass over all segments in parallel building a
  * histogram of the high 16 key bits (one histogram per thread, merged), then a pass that looks
- * only at the candidate bucket's elements (one compare each) and histograms their low bits. Ties
- * at the threshold are pruned in (layer order, index) order, so exactly k go. Optional per-layer
- * floors protect each layer's top floor[l] scores first (their own ties: the higher index is
- * protected). Counts are longs throughout. It selects; {@link LayerCuts} writes the masks.
- * Not a sort and not approximate. Pinned by GlobalThresholdTest (a full-sort oracle).
+ * only at the candidate bucket's elements (one compare each) and histograms their low bits. For
+ * large magnitude inputs a sampled guess of the bucket window comes first, so that usually one
+ * vectorised counting pass and the histograms of the collected candidates suffice ({@link #guess}).
+ * Ties at the threshold are pruned in (layer order, index) order, so exactly k go. Optional
+ * per-layer floors protect each layer's top floor[l] scores first (their own ties: the higher
+ * index is protected). Counts are longs throughout. It selects; {@link LayerCuts} writes the
+ * masks. Not a sort and not approximate. Pinned by GlobalThresholdTest (a full-sort oracle on
+ * every path) and BeyondIntRangeTest (over 2^31 weights, on request).
  */
 public final class GlobalThreshold {
     private static final ValueLayout.OfInt BITS = ValueLayout.JAVA_INT_UNALIGNED;
@@ -170,18 +173,25 @@ public final class GlobalThreshold {
     }
 
     /**
-     * The radix select itself over eligible scores: returns {key of the k-th smallest (1-based),
-     * how many eligible keys are smaller}. Requires 1 <= k <= eligible count.
+     * The select over eligible scores ({@code eligible} of them): returns {key of the k-th smallest
+     * (1-based), how many eligible keys are smaller}. Requires 1 <= k <= eligible. Large magnitude
+     * inputs first try a guessed window ({@link #guess}); the histogram passes decide otherwise.
      */
     private static long[] kth(Spans spans, KeyOrder order, int[] limit, long[] extra, long eligible, long k, String what,
                               Spans.Tuning tuning) {
+        if (order == KeyOrder.MAGNITUDE && spans.total >= tuning.guessMin()) {
+            long[] r = guess(spans, limit, extra, eligible, k, what, tuning);
+            if (r != null) return r;
+        }
+        return histogramSelect(spans, order, limit, extra, k, what, tuning.spillAt());
+    }
+
+    /**
+     * The two histogram passes: high 16 bits of every eligible key (one histogram per chunk,
+     * merged) to find the k-th key's bucket, then the low bits of the keys in that bucket only.
+     */
+    private static long[] histogramSelect(Spans spans, KeyOrder order, int[] limit, long[] extra, long k, String what, long spillAt) {
         List<ScoreSegment> segs = spans.segments;
-        long spillAt = tuning.spillAt();
-        // a guess at the candidate bucket, from a small sample: pass 1 then also collects the keys
-        // of a few buckets around it, so that pass 2 usually reads those instead of every weight
-        int[] window = order == KeyOrder.MAGNITUDE && spans.total >= tuning.predictMin() ? predictBuckets(spans, limit, eligible, k) : null;
-        int[][] collected = new int[spans.chunks][];
-        int[] collectedCount = new int[spans.chunks];
         // pass 1: high digits of every eligible key, one histogram per chunk
         int[][] counts = new int[spans.chunks][];
         long[][] spills = new long[spans.chunks][];
@@ -190,12 +200,6 @@ public final class GlobalThreshold {
             int[] h = new int[BUCKETS];
             long since = 0;
             boolean bad = false;
-            int[] state = {-1, 0};
-            if (window != null) {
-                long len = spans.chunkStart(c + 1) - spans.chunkStart(c);
-                collected[c] = new int[(int) Math.max(0, Math.min(Integer.MAX_VALUE - 8, len * window[2] / 1_000_000L + tuning.collectSlack()))];
-                state[0] = 0;
-            }
             for (int p = spans.chunkFirstPiece[c]; p < spans.chunkFirstPiece[c + 1]; p++) {
                 long from = spans.pieceFrom[p], to = spans.pieceTo[p];
                 if (since + (to - from) > spillAt) {
@@ -204,16 +208,10 @@ public final class GlobalThreshold {
                 }
                 since += to - from;
                 int l = spans.pieceLayer[p];
-                if (state[0] >= 0) {
-                    AbsKeys.countHighCollect(segs.get(l).values(), from, to, limit[l], h, window[0], window[1], collected[c], state);
-                    bad |= state[1] != 0;
-                } else {
-                    bad |= highPass(segs.get(l).values(), from, to, limit[l], order, h);
-                }
+                bad |= highPass(segs.get(l).values(), from, to, limit[l], order, h);
             }
             counts[c] = h;
             skippedBad[c] = bad;
-            collectedCount[c] = state[0];
         });
         long[] high = merge(counts, spills);
         boolean bad = false;
@@ -227,19 +225,11 @@ public final class GlobalThreshold {
         int bucket = 0;
         long below = 0;
         while (below + high[bucket] < k) below += high[bucket++];
-        // pass 2: low digits of the keys in that bucket only: from what pass 1 collected when the
-        // guess held, else by a scan that compares each key's high digit
+        // pass 2: low digits of the keys in that bucket only
         final int hb = bucket;
-        final boolean guessed = window != null && window[0] <= hb && hb <= window[1];
         java.util.Arrays.fill(spills, null);
         Parallel.forEachChunk(spans.chunks, c -> {
             int[] h = new int[order.lowMask + 1];
-            if (guessed && collectedCount[c] >= 0) {
-                int[] keys = collected[c];
-                for (int i = 0, n = collectedCount[c]; i < n; i++) if (keys[i] >>> 15 == hb) h[keys[i] & 0x7fff]++;
-                counts[c] = h;
-                return;
-            }
             long since = 0;
             for (int p = spans.chunkFirstPiece[c]; p < spans.chunkFirstPiece[c + 1]; p++) {
                 long from = spans.pieceFrom[p], to = spans.pieceTo[p];
@@ -262,40 +252,90 @@ public final class GlobalThreshold {
         return new long[] {order.join(hb, digit), below};
     }
 
-    private static final int SAMPLE_RUNS = 512, SAMPLE_RUN = 32;
+    private static final int SAMPLE_RUNS = 1024, SAMPLE_RUN = 64;
 
     /**
-     * {first bucket, last bucket, expected share of weights in them in parts per million x 2 (the
-     * collection buffer size)}, or null when a guess does not pay: the high-digit window that holds
-     * the k-th smallest eligible key with high odds, from runs of contiguous weights spread evenly
-     * over all layers (quantile +- 4 standard errors, widened to whole buckets).
+     * The fast path for large magnitude inputs: a sample of runs of contiguous weights spread
+     * evenly over the flat index space gives a window of high-digit buckets that holds the k-th
+     * eligible key with high odds (its sample quantile +- 4 standard errors, then whole buckets);
+     * one vectorised pass counts the keys under the window and collects those inside; the
+     * histogram passes then run on the collected candidates only. Returns null (the caller runs
+     * the full histogram passes) when the sample is too concentrated, a buffer overflows, or the
+     * k-th key is not in the window. Exact either way.
      */
-    private static int[] predictBuckets(Spans spans, int[] limit, long eligible, long k) {
+    private static long[] guess(Spans spans, int[] limit, long[] extra, long eligible, long k, String what, Spans.Tuning tuning) {
+        List<ScoreSegment> segs = spans.segments;
         long n = spans.total;
-        if (n == 0 || eligible <= 0) return null;
-        int[] sample = new int[SAMPLE_RUNS * SAMPLE_RUN];
+        // sample: eligible keys of evenly spread runs, histogrammed by high digit
+        int[] sampled = new int[BUCKETS];
         int m = 0, layer = 0;
         for (int r = 0; r < SAMPLE_RUNS; r++) {
             long g = n / SAMPLE_RUNS * r + n % SAMPLE_RUNS * r / SAMPLE_RUNS;
             while (spans.start[layer + 1] <= g) layer++;
-            ScoreSegment s = spans.segments.get(layer);
-            long i = g - spans.start[layer], end = Math.min(s.count(), i + SAMPLE_RUN);
-            for (; i < end; i++) {
+            ScoreSegment s = segs.get(layer);
+            for (long i = g - spans.start[layer], end = Math.min(s.count(), i + SAMPLE_RUN); i < end; i++) {
                 int key = s.values().getAtIndex(BITS, i) & 0x7fffffff;
-                if (key < limit[layer] || limit[layer] == Integer.MAX_VALUE) sample[m++] = key;
+                if (key < limit[layer] || limit[layer] == KeyOrder.ABOVE_ALL) {
+                    sampled[key >>> 15]++;
+                    m++;
+                }
             }
         }
         if (m < SAMPLE_RUNS) return null;
-        double q = Math.min(1, (double) k / eligible); // the share of eligible keys below the k-th
-        java.util.Arrays.sort(sample, 0, m);
-        double spread = 4 * Math.sqrt(m * q * (1 - q)) + 2;
-        int lo = (int) Math.max(0, Math.floor(q * m - spread)), hi = (int) Math.min(m - 1, Math.ceil(q * m + spread));
-        int first = sample[lo] >>> 15, last = sample[hi] >>> 15;
-        int inside = 0;
-        for (int i = 0; i < m; i++) if (sample[i] >>> 15 >= first && sample[i] >>> 15 <= last) inside++;
+        double q = (double) k / eligible, spread = 4 * Math.sqrt(m * q * (1 - q)) + 4;
+        long rankLo = (long) Math.max(0, Math.floor(q * m - spread)), rankHi = (long) Math.min(m - 1, Math.ceil(q * m + spread));
+        int first = 0, last;
+        long seen = 0;
+        while (seen + sampled[first] <= rankLo) seen += sampled[first++];
+        last = first;
+        long inside = sampled[first];
+        while (seen + sampled[last] <= rankHi) {
+            seen += sampled[last++];
+            inside += sampled[last];
+        }
+        if (inside * 16 > m || last >= 0xff00) return null; // concentrated (many ties): the histogram passes do better
+        int lo = first << 15, hi = (last + 1) << 15;
         double share = (double) inside / m;
-        if (share > 0.125) return null; // too concentrated (many equal keys): a second pass is cheaper than copying them
-        return new int[] {first, last, (int) Math.ceil(2 * share * 1_000_000) + 2000};
+        // one pass: eligible keys under lo counted, those in [lo, hi) collected, per chunk
+        long[][] under = new long[spans.chunks][1];
+        int[][] kept = new int[spans.chunks][];
+        int[][] state = new int[spans.chunks][];
+        Parallel.forEachChunk(spans.chunks, c -> {
+            long len = spans.chunkStart(c + 1) - spans.chunkStart(c);
+            kept[c] = new int[(int) Math.min(Integer.MAX_VALUE - 8, Math.max(0, 2 * share * len + tuning.guessSlack()))];
+            state[c] = new int[] {0, 0};
+            for (int p = spans.chunkFirstPiece[c]; p < spans.chunkFirstPiece[c + 1]; p++) {
+                int l = spans.pieceLayer[p];
+                AbsKeys.countAndCollect(segs.get(l).values(), spans.pieceFrom[p], spans.pieceTo[p], lo, hi, limit[l], under[c], kept[c], state[c]);
+            }
+        });
+        long below = 0, candidates = 0;
+        for (int c = 0; c < spans.chunks; c++) {
+            if (state[c][1] != 0) throwNonFinite(segs, what);
+            if (state[c][0] < 0) return null;
+            below += under[c][0];
+            candidates += state[c][0];
+        }
+        for (int l = 0; l < limit.length; l++) { // the floors' ties at the limit: under, inside or above
+            if (extra[l] == 0) continue;
+            if (limit[l] < lo) below += extra[l];
+            else if (limit[l] < hi) candidates += extra[l];
+        }
+        if (k <= below || k > below + candidates) return null;
+        // the two histogram passes, over the candidates only
+        long[] high = new long[BUCKETS];
+        for (int c = 0; c < spans.chunks; c++) for (int i = 0, e = state[c][0]; i < e; i++) high[kept[c][i] >>> 15]++;
+        for (int l = 0; l < limit.length; l++) if (extra[l] > 0 && limit[l] >= lo && limit[l] < hi) high[limit[l] >>> 15] += extra[l];
+        int bucket = first;
+        while (below + high[bucket] < k) below += high[bucket++];
+        long[] low = new long[KeyOrder.MAGNITUDE.lowMask + 1];
+        for (int c = 0; c < spans.chunks; c++) {
+            for (int i = 0, e = state[c][0]; i < e; i++) if (kept[c][i] >>> 15 == bucket) low[kept[c][i] & 0x7fff]++;
+        }
+        for (int l = 0; l < limit.length; l++) if (extra[l] > 0 && limit[l] >>> 15 == bucket) low[limit[l] & 0x7fff] += extra[l];
+        int digit = 0;
+        while (below + low[digit] < k) below += low[digit++];
+        return new long[] {KeyOrder.MAGNITUDE.join(bucket, digit), below};
     }
 
     /** Pass 1 body: counts high digits of keys below the limit; true if a skipped value was non-finite. */

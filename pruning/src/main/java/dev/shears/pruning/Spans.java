@@ -13,11 +13,12 @@ final class Spans {
     /**
      * Work sizes: fewest weights per chunk (below it threads do not pay), longest piece, how many
      * weights an int histogram takes before it spills into longs, fewest weights for which the
-     * select guesses the candidate bucket, and the slack (in keys) of each chunk's collection
-     * buffer. Tests shrink them to reach every path.
+     * select first tries a guessed window (Long.MAX_VALUE: never), and the slack in keys of each
+     * chunk's candidate buffer. Tests shrink them to reach every path.
      */
-    record Tuning(long grain, long maxPiece, long spillAt, long predictMin, int collectSlack) {
-        static final Tuning DEFAULT = new Tuning(1L << 16, 1L << 30, Integer.MAX_VALUE, 1L << 20, 2048);
+    record Tuning(long grain, long maxPiece, long spillAt, long guessMin, int guessSlack) {
+        static final Tuning DEFAULT = new Tuning(1L << 16, 1L << 30, Integer.MAX_VALUE,
+                "histogram".equals(System.getProperty("shears.select")) ? Long.MAX_VALUE : 1L << 20, 4096);
     }
 
     final List<ScoreSegment> segments;

@@ -15,19 +15,17 @@ public interface AbsKeyKernel {
     /** Sum of |x| (float blocks added into a double). */
     double sumAbs(MemorySegment x, long from, long to);
 
-    /**
-     * {@code high[key >>> 15]++} for each key below {@code limit} ({@link Integer#MAX_VALUE}: every
-     * key, NaNs included); true if a key at or above the limit was non-finite.
-     */
+    /** {@code high[key >>> 15]++} for each key below {@code limit}; true if a key at or above it was non-finite. */
     boolean countHigh(MemorySegment x, long from, long to, int limit, int[] high);
 
     /**
-     * {@link #countHigh}, and each counted key whose high digit lies in [first, last] is also
-     * appended to {@code out} at {@code state[0]} (then incremented) until {@code out} is full,
-     * when {@code state[0]} becomes -1 and collecting stops (the histogram is complete either
-     * way; -1 on entry: no collecting). {@code state[1]} becomes 1 if a skipped key was non-finite.
+     * One pass for a guessed window [lo, hi) around the k-th key: {@code below[0]} += the number of
+     * eligible keys under lo, and each eligible key in [lo, hi) is appended to {@code out} at
+     * {@code state[0]} (then incremented) until {@code out} is full, when {@code state[0]} becomes
+     * -1 and collecting stops (counting goes on). Eligible: key below {@code limit}
+     * ({@link Integer#MAX_VALUE}: every key). {@code state[1]} becomes 1 if any key is non-finite.
      */
-    void countHighCollect(MemorySegment x, long from, long to, int limit, int[] high, int first, int last, int[] out, int[] state);
+    void countAndCollect(MemorySegment x, long from, long to, int lo, int hi, int limit, long[] below, int[] out, int[] state);
 
     /** {@code low[key & 0x7fff]++} for each key below {@code limit} whose high digit is {@code bucket}. */
     void countLow(MemorySegment x, long from, long to, int bucket, int limit, int[] low);

@@ -24,28 +24,28 @@ public final class AbsKeyScalar implements AbsKeyKernel {
         boolean bad = false;
         for (long i = from; i < to; i++) {
             int key = x.getAtIndex(BITS, i) & 0x7fffffff;
-            if (key < limit || limit == Integer.MAX_VALUE) high[key >>> 15]++;
+            if (key < limit) high[key >>> 15]++;
             else bad |= key >= 0x7f800000;
         }
         return bad;
     }
 
     @Override
-    public void countHighCollect(MemorySegment x, long from, long to, int limit, int[] high, int first, int last, int[] out, int[] state) {
+    public void countAndCollect(MemorySegment x, long from, long to, int lo, int hi, int limit, long[] below, int[] out, int[] state) {
+        long under = 0;
         int at = state[0];
         for (long i = from; i < to; i++) {
             int key = x.getAtIndex(BITS, i) & 0x7fffffff;
-            if (key < limit || limit == Integer.MAX_VALUE) {
-                int d = key >>> 15;
-                high[d]++;
-                if (at >= 0 && d >= first && d <= last) {
-                    if (at < out.length) out[at++] = key;
-                    else at = -1;
-                }
-            } else if (key >= 0x7f800000) {
-                state[1] = 1;
+            if (key >= 0x7f800000) state[1] = 1;
+            if (key >= limit && limit != Integer.MAX_VALUE) continue;
+            if (key < lo) {
+                under++;
+            } else if (key < hi && at >= 0) {
+                if (at < out.length) out[at++] = key;
+                else at = -1;
             }
         }
+        below[0] += under;
         state[0] = at;
     }
 

@@ -26,14 +26,14 @@ public final class AbsKeys {
         return KERNEL.countHigh(x, from, to, limit, high);
     }
 
-    public static void countHighCollect(MemorySegment x, long from, long to, int limit, int[] high, int first, int last,
-                                        int[] out, int[] state) {
-        range("countHighCollect", "x", x, from, to);
-        if (high.length != HIGH_BUCKETS) throw new IllegalArgumentException("countHighCollect: histogram has " + high.length + " buckets, expected " + HIGH_BUCKETS);
-        if (state.length < 2 || state[0] < -1 || state[0] > out.length) {
-            throw new IllegalArgumentException("countHighCollect: state needs {next free index of out, or -1; flag}, got " + java.util.Arrays.toString(state));
+    public static void countAndCollect(MemorySegment x, long from, long to, int lo, int hi, int limit, long[] below,
+                                       int[] out, int[] state) {
+        range("countAndCollect", "x", x, from, to);
+        if (below.length < 1 || state.length < 2 || state[0] < -1 || state[0] > out.length) {
+            throw new IllegalArgumentException("countAndCollect: below needs 1 entry and state {next free index of out, or -1; flag}, got "
+                    + below.length + " and " + java.util.Arrays.toString(state));
         }
-        KERNEL.countHighCollect(x, from, to, limit, high, first, last, out, state);
+        KERNEL.countAndCollect(x, from, to, lo, hi, limit, below, out, state);
     }
 
     public static void countLow(MemorySegment x, long from, long to, int bucket, int limit, int[] low) {

@@ -56,33 +56,38 @@ class AbsKeysTest {
                     long counted = 0;
                     boolean bad = false;
                     for (int i = from; i < to; i++) {
-                        if (key(x, i) < limit || limit == Integer.MAX_VALUE) counted++;
+                        if (key(x, i) < limit) counted++;
                         else bad |= key(x, i) >= 0x7f800000;
                     }
                     long sum = 0;
                     for (int c : hs) sum += c;
                     assertEquals(counted, sum, "the spec counts every key below the limit");
                     assertEquals(bad, bs);
-                    for (int room : new int[] {0, n / 3, n + 3}) { // collecting: overflowing, and with room for all
-                        int first = Math.max(0, (probe >>> 15) - 1), last = (probe >>> 15) + 1;
-                        int[] cs = new int[AbsKeys.HIGH_BUCKETS], cv = new int[AbsKeys.HIGH_BUCKETS];
+                    for (int room : new int[] {0, n / 4, n + 3}) { // a guessed window: overflowing, and with room for all
+                        int lo = Math.max(0, probe - (probe >>> 3)), hi = probe + (probe >>> 3) + 1;
+                        long[] us = {7}, uv = {7};
                         int[] os = new int[room], ov = new int[room], ss = {0, 0}, sv = {0, 0};
-                        SCALAR.countHighCollect(x, from, to, limit, cs, first, last, os, ss);
-                        SIMD.countHighCollect(x, from, to, limit, cv, first, last, ov, sv);
-                        assertArrayEquals(hs, cs, "collecting leaves the histogram as countHigh makes it");
-                        assertArrayEquals(cs, cv);
-                        assertArrayEquals(ss, sv, "collect state n=" + n + " room " + room);
+                        SCALAR.countAndCollect(x, from, to, lo, hi, limit, us, os, ss);
+                        SIMD.countAndCollect(x, from, to, lo, hi, limit, uv, ov, sv);
+                        assertArrayEquals(us, uv, "countAndCollect below n=" + n + " room " + room);
+                        assertArrayEquals(ss, sv, "countAndCollect state n=" + n + " room " + room);
                         assertArrayEquals(os, ov, "collected keys n=" + n + " room " + room);
+                        long under = 0;
                         int want = 0;
+                        boolean nonFinite = false;
                         for (int i = from; i < to; i++) {
                             int kk = key(x, i);
-                            if ((kk < limit || limit == Integer.MAX_VALUE) && kk >>> 15 >= first && kk >>> 15 <= last) {
+                            nonFinite |= kk >= 0x7f800000;
+                            if (kk >= limit && limit != Integer.MAX_VALUE) continue;
+                            if (kk < lo) under++;
+                            else if (kk < hi) {
                                 if (want < room) assertEquals(kk, os[want]);
                                 want++;
                             }
                         }
+                        assertEquals(7 + under, us[0]);
                         assertEquals(want <= room ? want : -1, ss[0]);
-                        assertEquals(bad ? 1 : 0, ss[1]);
+                        assertEquals(nonFinite ? 1 : 0, ss[1]);
                     }
                     int bucket = probe >>> 15;
                     int[] ls = new int[AbsKeys.LOW_BUCKETS], lv = new int[AbsKeys.LOW_BUCKETS];

@@ -9,38 +9,59 @@ import java.lang.foreign.MemorySegment;
  * The batch-sized memory of one network: each layer's outputs and input gradients (allocated in
  * {@link Layer#allocate}) plus scratch slots shared by all layers (im2col columns, transposed
  * outputs), sized to the largest request once every layer has allocated. Layers run one at a
- * time, so sharing a slot is safe; nothing is allocated again until the batch size changes.
+ * time, so sharing a slot is safe. Tensors are cached by name, so a network can re-bind its
+ * layers to a memory it used before (another batch size) without allocating.
  * Not thread-safe during allocation. Pinned by the layer tests and NetworkTest.
  */
 public final class ActivationMemory implements AutoCloseable {
-    /** Scratch slots: im2col columns (and their gradient), outputs in (C, N*H*W) order. */
-    public enum Slot { COLUMNS, ROWS }
+    /** Scratch slots: im2col columns (and their gradient), outputs in (C, N*H*W) order, per-thread weight-gradient partial sums. */
+    public enum Slot { COLUMNS, ROWS, WEIGHT_GRADIENTS }
 
     private final Workspace workspace;
     private final long[] need = new long[Slot.values().length];
     private final MemorySegment[] scratch = new MemorySegment[Slot.values().length];
+    private final java.util.Map<String, Tensor> tensors = new java.util.HashMap<>();
     private boolean finished;
 
     public ActivationMemory(String name) {
         this.workspace = new Workspace(name);
     }
 
+    /** A zeroed float tensor; asking again for the same name and shape returns the same tensor (no new memory). */
     public Tensor floats(String name, int... shape) {
-        return workspace.floats(name, shape);
+        return cached(name, DType.F32, shape);
     }
 
     public Tensor ints(String name, int... shape) {
-        return workspace.allocate(name, DType.I32, shape);
+        return cached(name, DType.I32, shape);
     }
 
-    /** Declares that a layer needs {@code floats} of scratch in {@code slot} (before {@link #finish}). */
+    private Tensor cached(String name, DType dtype, int[] shape) {
+        Tensor t = tensors.get(name);
+        if (t != null) {
+            if (t.dtype() != dtype || !java.util.Arrays.equals(t.shape(), shape)) {
+                throw new IllegalStateException("activation '" + name + "' was " + t.dtype() + " " + dev.shears.engine.Shape.str(t.shape())
+                        + ", now asked as " + dtype + " " + dev.shears.engine.Shape.str(shape) + " (two layers with one name?)");
+            }
+            return t;
+        }
+        t = workspace.allocate(name, dtype, shape);
+        tensors.put(name, t);
+        return t;
+    }
+
+    /** Declares that a layer needs {@code floats} of scratch in {@code slot}; after {@link #finish} only what is already there. */
     public void reserve(Slot slot, long floats) {
-        if (finished) throw new IllegalStateException("scratch reserved after the activations were finished");
+        if (finished && floats > need[slot.ordinal()]) {
+            throw new IllegalStateException("scratch " + slot + " of " + floats + " floats reserved after the activations were finished with "
+                    + need[slot.ordinal()]);
+        }
         need[slot.ordinal()] = Math.max(need[slot.ordinal()], floats);
     }
 
-    /** Allocates the scratch slots at their largest requested size. */
+    /** Allocates the scratch slots at their largest requested size (once; later calls keep them). */
     public void finish() {
+        if (finished) return;
         for (Slot s : Slot.values()) {
             if (need[s.ordinal()] > 0) scratch[s.ordinal()] = workspace.floats("scratch." + s, Math.toIntExact(need[s.ordinal()])).segment();
         }

@@ -3,6 +3,7 @@ package dev.shears.nn.layers;
 import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.kernels.ConvGeometry;
+import dev.shears.engine.kernels.Elementwise;
 import dev.shears.engine.kernels.Gemm;
 import dev.shears.engine.kernels.Im2col;
 import dev.shears.engine.kernels.Reductions;
@@ -12,17 +13,19 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * 2-D convolution (square kernel, stride, zero padding, dilation 1, groups, optional bias) over
- * NCHW. Dense and grouped convolutions run as im2col + GEMM over a chunk of the batch at once
- * (columns laid out (C*kh*kw, nb*OH*OW), one GEMM per group), the chunk sized so the columns stay
- * under {@link #COLUMN_FLOATS}; depthwise convolutions (groups == in == out channels) run a direct
- * loop, parallel over planes. Backward: dW by GEMM against recomputed columns, dx by GEMM + col2im.
+ * NCHW. Dense and grouped convolutions run as im2col + GEMM over chunks of the batch (columns
+ * laid out (C*kh*kw, nb*OH*OW), one GEMM per group), each chunk sized to stay in cache
+ * ({@link #COLUMN_FLOATS}) and the chunks spread over the threads, each with its own scratch and
+ * single-threaded kernels; depthwise convolutions (groups == in == out channels) run a direct
+ * loop, parallel over planes. Backward: dW by GEMM against recomputed columns (per-thread partial
+ * sums added in thread order, so results are reproducible), dx by GEMM + col2im.
  * The weight (out, in/groups, k, k) is prunable with OH*OW MACs per weight. Init: Kaiming normal
  * (fan_out, ReLU gain) as torchvision; bias as PyTorch's default. Pinned by GradientCheckTest.
  */
 public final class Conv2d implements Layer {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    /** Largest im2col chunk in floats (32 MiB): a batch is split into chunks that fit. */
-    static final long COLUMN_FLOATS = 1L << 23;
+    /** Target im2col chunk per thread in floats (1 MiB, about half an L2): columns stay in cache. */
+    static final long COLUMN_FLOATS = 1L << 18;
 
     private final String name;
     private final int c, h, w;        // input channels, height, width
@@ -37,7 +40,10 @@ public final class Conv2d implements Layer {
 
     private long columnFloats = COLUMN_FLOATS;
     private ActivationMemory acts;
-    private int batch, chunk;
+    private int batch;
+    private int chunk, chunks, lanes;     // samples per chunk, chunks per batch, threads used
+    private long columnStride, rowStride; // floats of one lane's columns / rows scratch
+    private double[][] biasSums;          // (lanes, oc) per-lane bias gradient sums
     private Tensor x;                 // (N, c, h, w): the last forward's input
     private Tensor y;                 // (N, oc, oh, ow)
     private Tensor dx;                // (N, c, h, w)
@@ -88,6 +94,8 @@ public final class Conv2d implements Layer {
     @Override public int[] inputShape() { return new int[] {c, h, w}; }
     @Override public int[] outputShape() { return new int[] {oc, oh, ow}; }
     @Override public void skipInputGradient() { needInputGradient = false; }
+    @Override public boolean ownsOutput() { return true; }
+    @Override public boolean ownsInputGradient() { return needInputGradient; }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {
@@ -106,11 +114,38 @@ public final class Conv2d implements Layer {
             return;
         }
         long perSample = (long) ckk * groups * oh * ow;
-        int maxChunk = (int) Math.max(1, Math.min(batch, columnFloats / perSample));
-        int chunks = (batch + maxChunk - 1) / maxChunk;
-        chunk = (batch + chunks - 1) / chunks;
-        acts.reserve(ActivationMemory.Slot.COLUMNS, perSample * chunk);
-        if (chunk > 1) acts.reserve(ActivationMemory.Slot.ROWS, (long) oc * oh * ow * chunk);
+        int threads = Parallel.threads();
+        int fair = (batch + threads - 1) / threads; // at most this many samples per chunk, so every thread gets work
+        chunk = (int) Math.max(1, Math.min(fair, columnFloats / perSample));
+        chunks = (batch + chunk - 1) / chunk;
+        lanes = Math.min(threads, chunks);
+        columnStride = perSample * chunk;
+        rowStride = chunk > 1 ? (long) oc * oh * ow * chunk : 0;
+        acts.reserve(ActivationMemory.Slot.COLUMNS, columnStride * lanes);
+        if (chunk > 1) acts.reserve(ActivationMemory.Slot.ROWS, rowStride * lanes);
+        if (lanes > 1) acts.reserve(ActivationMemory.Slot.WEIGHT_GRADIENTS, weight.size() * lanes);
+        biasSums = new double[lanes][oc];
+    }
+
+    /**
+     * Runs {@code body(lane, n0, nb)} over the chunks: with one lane on the calling thread (the
+     * kernels may then use the pool themselves), else lane t takes a contiguous run of chunks
+     * (static, so results do not depend on timing) and the kernels inside run single-threaded.
+     */
+    private void overChunks(ChunkBody body) {
+        int n = batch;
+        if (lanes == 1) {
+            for (int c0 = 0; c0 < chunks; c0++) body.run(0, c0 * chunk, Math.min(chunk, n - c0 * chunk));
+            return;
+        }
+        Parallel.forEachChunk(lanes, t -> {
+            int from = chunks * t / lanes, to = chunks * (t + 1) / lanes;
+            for (int c0 = from; c0 < to; c0++) body.run(t, c0 * chunk, Math.min(chunk, n - c0 * chunk));
+        });
+    }
+
+    private interface ChunkBody {
+        void run(int lane, int n0, int nb);
     }
 
     // x: (N, c, h, w) -> y: (N, oc, oh, ow)
@@ -124,29 +159,28 @@ public final class Conv2d implements Layer {
             return y;
         }
         int p = oh * ow;
-        MemorySegment ws = weight.value().segment();
-        for (int n0 = 0; n0 < n; n0 += chunk) {
-            int nb = Math.min(chunk, n - n0);
+        MemorySegment ws = weight.value().segment(), xs = x.segment(), ys = y.segment();
+        MemorySegment columns = acts.scratch(ActivationMemory.Slot.COLUMNS);
+        MemorySegment rowScratch = chunk > 1 ? acts.scratch(ActivationMemory.Slot.ROWS) : null;
+        overChunks((lane, n0, nb) -> {
             int cols = nb * p;
-            MemorySegment col;
-            long colOff;
+            MemorySegment col = columns;
+            long colOff = lane * columnStride;
             if (pointwise && nb == 1) {
-                col = x.segment();
+                col = xs;
                 colOff = (long) n0 * c * p;
             } else {
-                col = acts.scratch(ActivationMemory.Slot.COLUMNS);
-                colOff = 0;
-                im2col(x.segment(), n0, nb, col);
+                im2col(xs, n0, nb, col, colOff);
             }
-            MemorySegment dst = nb == 1 ? y.segment() : acts.scratch(ActivationMemory.Slot.ROWS);
-            long dstOff = nb == 1 ? (long) n0 * oc * p : 0;
+            MemorySegment dst = nb == 1 ? ys : rowScratch;
+            long dstOff = nb == 1 ? (long) n0 * oc * p : lane * rowStride;
             for (int g = 0; g < groups; g++) {
                 Gemm.sgemm(false, false, ocg, cols, ckk, 1f, ws, (long) g * ocg * ckk, ckk,
                         col, colOff + (long) g * ckk * cols, cols, 0f, dst, dstOff + (long) g * ocg * cols, cols);
             }
-            if (nb == 1) addBias(y.segment(), n0);
-            else scatterRows(dst, n0, nb);
-        }
+            if (nb > 1) scatterRows(dst, dstOff, n0, nb);
+            for (int b = 0; b < nb; b++) addBias(ys, n0 + b);
+        });
         return y;
     }
 
@@ -160,84 +194,90 @@ public final class Conv2d implements Layer {
             return dx;
         }
         int p = oh * ow;
-        MemorySegment ws = weight.value().segment(), dws = weight.grad().segment();
-        for (int n0 = 0; n0 < n; n0 += chunk) {
-            int nb = Math.min(chunk, n - n0);
+        long wsize = weight.size();
+        MemorySegment ws = weight.value().segment(), xs = x.segment(), dys = dy.segment();
+        MemorySegment dxs = dx == null ? null : dx.segment();
+        MemorySegment columns = acts.scratch(ActivationMemory.Slot.COLUMNS);
+        MemorySegment rowScratch = chunk > 1 ? acts.scratch(ActivationMemory.Slot.ROWS) : null;
+        // one lane accumulates straight into the gradient; several keep partial sums, added below in lane order
+        MemorySegment partials = lanes > 1 ? acts.scratch(ActivationMemory.Slot.WEIGHT_GRADIENTS) : weight.grad().segment();
+        if (lanes > 1) partials.asSlice(0, wsize * lanes * 4).fill((byte) 0);
+        for (double[] sums : biasSums) java.util.Arrays.fill(sums, 0);
+        overChunks((lane, n0, nb) -> {
             int cols = nb * p;
-            MemorySegment rows;
-            long rowsOff;
-            if (nb == 1) {
-                rows = dy.segment();
-                rowsOff = (long) n0 * oc * p;
-            } else {
-                rows = acts.scratch(ActivationMemory.Slot.ROWS);
-                rowsOff = 0;
-                gatherRows(dy.segment(), n0, nb, rows);
+            MemorySegment rows = dys;
+            long rowsOff = (long) n0 * oc * p;
+            if (nb > 1) {
+                rows = rowScratch;
+                rowsOff = lane * rowStride;
+                gatherRows(dys, n0, nb, rows, rowsOff);
             }
-            MemorySegment col;
-            long colOff;
             boolean direct = pointwise && nb == 1;
-            if (direct) {
-                col = x.segment();
-                colOff = (long) n0 * c * p;
-            } else {
-                col = acts.scratch(ActivationMemory.Slot.COLUMNS);
-                colOff = 0;
-                im2col(x.segment(), n0, nb, col);
-            }
+            MemorySegment col = direct ? xs : columns;
+            long colOff = direct ? (long) n0 * c * p : lane * columnStride;
+            if (!direct) im2col(xs, n0, nb, col, colOff);
+            long dwOff = lanes > 1 ? lane * wsize : 0;
             for (int g = 0; g < groups; g++) {
                 Gemm.sgemm(false, true, ocg, ckk, cols, 1f, rows, rowsOff + (long) g * ocg * cols, cols,
-                        col, colOff + (long) g * ckk * cols, cols, 1f, dws, (long) g * ocg * ckk, ckk);
+                        col, colOff + (long) g * ckk * cols, cols, 1f, partials, dwOff + (long) g * ocg * ckk, ckk);
             }
-            if (bias != null) accumulateBias(rows, rowsOff, cols);
-            if (dx == null) continue;
-            MemorySegment dcol = direct ? dx.segment() : acts.scratch(ActivationMemory.Slot.COLUMNS); // columns are dead once dW is done
-            long dcolOff = direct ? (long) n0 * c * p : 0;
+            if (bias != null) {
+                for (int o = 0; o < oc; o++) biasSums[lane][o] += Reductions.sum(rows, rowsOff + (long) o * cols, cols);
+            }
+            if (dxs == null) return;
+            MemorySegment dcol = direct ? dxs : columns; // the columns are dead once dW is done
+            long dcolOff = direct ? (long) n0 * c * p : lane * columnStride;
             for (int g = 0; g < groups; g++) {
                 Gemm.sgemm(true, false, ckk, cols, ocg, 1f, ws, (long) g * ocg * ckk, ckk,
                         rows, rowsOff + (long) g * ocg * cols, cols, 0f, dcol, dcolOff + (long) g * ckk * cols, cols);
             }
-            if (!direct) col2im(dcol, n0, nb, dx.segment());
+            if (!direct) col2im(dcol, dcolOff, n0, nb, dxs);
+        });
+        if (lanes > 1) {
+            for (int t = 0; t < lanes; t++) Elementwise.addInPlace(weight.grad().segment(), 0, partials, t * wsize, Math.toIntExact(wsize));
+        }
+        if (bias != null) {
+            MemorySegment db = bias.grad().segment();
+            for (int o = 0; o < oc; o++) {
+                double s = 0;
+                for (double[] sums : biasSums) s += sums[o];
+                db.setAtIndex(F, o, db.getAtIndex(F, o) + (float) s);
+            }
         }
         return dx;
     }
 
     /** Columns (c*k*k, nb*oh*ow) of samples [n0, n0+nb): row (ci, ki, kj), column (b, oy, ox). */
-    private void im2col(MemorySegment xs, int n0, int nb, MemorySegment col) {
-        Im2col.im2colBatch(geometry, nb, xs, (long) n0 * c * h * w, col, 0);
+    private void im2col(MemorySegment xs, int n0, int nb, MemorySegment col, long colOff) {
+        Im2col.im2colBatch(geometry, nb, xs, (long) n0 * c * h * w, col, colOff);
     }
 
     /** dx[n0..n0+nb) = sum of the column gradients over the taps that read each input pixel. */
-    private void col2im(MemorySegment dcol, int n0, int nb, MemorySegment dxs) {
+    private void col2im(MemorySegment dcol, long dcolOff, int n0, int nb, MemorySegment dxs) {
         long at = (long) n0 * c * h * w, floats = (long) nb * c * h * w;
         dxs.asSlice(at * 4, floats * 4).fill((byte) 0);
-        Im2col.col2imBatch(geometry, nb, dcol, 0, dxs, at);
+        Im2col.col2imBatch(geometry, nb, dcol, dcolOff, dxs, at);
     }
 
-    /** rows (oc, nb*p) -> y[n0+b, o, :] (+ bias). */
-    private void scatterRows(MemorySegment rows, int n0, int nb) {
+    /** rows (oc, nb*p) at rowsOff -> y[n0+b, o, :]. */
+    private void scatterRows(MemorySegment rows, long rowsOff, int n0, int nb) {
         int p = oh * ow;
         MemorySegment ys = y.segment();
-        Parallel.forRange(oc, 1, (from, to) -> {
-            for (int o = from; o < to; o++) {
-                for (int b = 0; b < nb; b++) {
-                    MemorySegment.copy(rows, ((long) o * nb * p + (long) b * p) * 4, ys, (((long) (n0 + b) * oc + o) * p) * 4, (long) p * 4);
-                }
+        for (int o = 0; o < oc; o++) {
+            for (int b = 0; b < nb; b++) {
+                MemorySegment.copy(rows, (rowsOff + (long) o * nb * p + (long) b * p) * 4, ys, (((long) (n0 + b) * oc + o) * p) * 4, (long) p * 4);
             }
-        });
-        for (int b = 0; b < nb; b++) addBias(ys, n0 + b);
+        }
     }
 
-    /** dy[n0+b, o, :] -> rows (oc, nb*p). */
-    private void gatherRows(MemorySegment dys, int n0, int nb, MemorySegment rows) {
+    /** dy[n0+b, o, :] -> rows (oc, nb*p) at rowsOff. */
+    private void gatherRows(MemorySegment dys, int n0, int nb, MemorySegment rows, long rowsOff) {
         int p = oh * ow;
-        Parallel.forRange(oc, 1, (from, to) -> {
-            for (int o = from; o < to; o++) {
-                for (int b = 0; b < nb; b++) {
-                    MemorySegment.copy(dys, (((long) (n0 + b) * oc + o) * p) * 4, rows, ((long) o * nb * p + (long) b * p) * 4, (long) p * 4);
-                }
+        for (int o = 0; o < oc; o++) {
+            for (int b = 0; b < nb; b++) {
+                MemorySegment.copy(dys, (((long) (n0 + b) * oc + o) * p) * 4, rows, (rowsOff + (long) o * nb * p + (long) b * p) * 4, (long) p * 4);
             }
-        });
+        }
     }
 
     private void addBias(MemorySegment ys, int sample) {
@@ -248,14 +288,6 @@ public final class Conv2d implements Layer {
             float b = bs.getAtIndex(F, o);
             long base = ((long) sample * oc + o) * p;
             for (int i = 0; i < p; i++) ys.setAtIndex(F, base + i, ys.getAtIndex(F, base + i) + b);
-        }
-    }
-
-    private void accumulateBias(MemorySegment rows, long off, int cols) {
-        MemorySegment db = bias.grad().segment();
-        for (int o = 0; o < oc; o++) {
-            double s = Reductions.sum(rows, off + (long) o * cols, cols);
-            db.setAtIndex(F, o, db.getAtIndex(F, o) + (float) s);
         }
     }
 

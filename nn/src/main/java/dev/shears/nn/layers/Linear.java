@@ -42,6 +42,8 @@ public final class Linear implements Layer {
     @Override public int[] inputShape() { return new int[] {in}; }
     @Override public int[] outputShape() { return new int[] {out}; }
     @Override public void skipInputGradient() { needInputGradient = false; }
+    @Override public boolean ownsOutput() { return true; }
+    @Override public boolean ownsInputGradient() { return needInputGradient; }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {

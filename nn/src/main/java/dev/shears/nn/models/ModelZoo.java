@@ -3,6 +3,7 @@ package dev.shears.nn.models;
 import dev.shears.engine.Workspace;
 import dev.shears.nn.layers.Layer;
 import dev.shears.nn.layers.Params;
+import dev.shears.nn.rnn.RnnModels;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,12 +15,13 @@ import java.util.regex.Pattern;
  * The model zoo: builds a {@link Network} by name for a {@link ModelConfig}, and rebuilds one from
  * its spec (what checkpoints store). Names: lenet5, resnet20/32/44/56/110 (CIFAR, option
  * shortcut=A|B), wrn-D-K (D = 6n+4, option dropout, default 0.3), mobilenet-v1 (option
- * multiplier, default 1.0), mobilenet-v2-cifar, resnet50. Unknown names or options are errors
+ * multiplier, default 1.0), mobilenet-v2-cifar, resnet50, and the recurrent fastgrnn and gru
+ * ({@link RnnModels}: a sequence (T, F) is channels 1, height T, width F). Unknown names or options are errors
  * listing what is valid. Pinned by ModelZooTest.
  */
 public final class ModelZoo {
     private static final List<String> NAMES = List.of("lenet5", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
-            "wrn-D-K (e.g. wrn-28-8, wrn-16-4)", "mobilenet-v1", "mobilenet-v2-cifar", "resnet50");
+            "wrn-D-K (e.g. wrn-28-8, wrn-16-4)", "mobilenet-v1", "mobilenet-v2-cifar", "resnet50", "fastgrnn", "gru");
     private static final Pattern WRN = Pattern.compile("wrn-(\\d+)-(\\d+)");
     private static final Pattern CIFAR_RESNET = Pattern.compile("resnet(20|32|44|56|110)");
     private static final List<String> SPEC_KEYS = List.of("model", "channels", "height", "width", "classes", "seed");
@@ -72,6 +74,7 @@ public final class ModelZoo {
         if (CIFAR_RESNET.matcher(key).matches()) return Map.of("shortcut", "A");
         if (WRN.matcher(key).matches()) return Map.of("dropout", "0.3");
         if (key.equals("mobilenet-v1")) return Map.of("multiplier", "1.0");
+        if (RnnModels.knows(key)) return RnnModels.defaults(key);
         throw new IllegalArgumentException("unknown model '" + key + "'; valid names: " + String.join(", ", NAMES));
     }
 
@@ -80,6 +83,7 @@ public final class ModelZoo {
         if (key.equals("lenet5")) return LeNet5.build(p, cfg);
         if (key.equals("resnet50")) return ImageNetResNet.resnet50(p, cfg);
         if (key.equals("mobilenet-v2-cifar")) return MobileNets.v2Cifar(p, cfg);
+        if (RnnModels.knows(key)) return RnnModels.build(key, p, cfg.channels(), cfg.height(), cfg.width(), cfg.classes(), cfg.options());
         if (key.equals("mobilenet-v1")) {
             double alpha = number(key, "multiplier", cfg.option("multiplier", "1.0"));
             if (!(alpha > 0 && alpha <= 4)) throw new IllegalArgumentException("model 'mobilenet-v1': multiplier must be in (0, 4], got " + alpha);

@@ -6,29 +6,35 @@ import dev.shears.engine.Workspace;
 import dev.shears.nn.Model;
 import dev.shears.nn.Parameter;
 import dev.shears.nn.layers.ActivationMemory;
+import dev.shears.nn.layers.Dropout;
 import dev.shears.nn.layers.GlobalAvgPool;
 import dev.shears.nn.layers.Layer;
 import dev.shears.nn.layers.Params;
 import dev.shears.nn.layers.Residual;
 import dev.shears.nn.layers.Sequential;
+import dev.shears.nn.train.Seeded;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * A zoo model: a layer tree, the workspace of its parameters, and a second workspace for the
- * activations, sized at the first forward for the batch size and rebuilt only when the batch
- * size changes, so a training step allocates nothing after its first run. Pinned by NetworkTest,
+ * A zoo model: a layer tree, the workspace of its parameters, and activation memory sized at the
+ * first forward for the batch size, kept for the two most recent batch sizes (training and
+ * evaluation batches alternate without reallocating), so a training step allocates nothing
+ * after its first run. Pinned by NetworkTest,
  * ModelZooTest and the golden tests.
  */
-public final class Network implements Model {
+public final class Network implements Model, Seeded {
     private final Map<String, String> spec;
     private final Workspace parameterMemory;
     private final Params params;
     private final Layer root;
     private final int[] inputShape; // (C, H, W)
     private final int classes;
+    /** Activation memories by batch size, least recently used first; at most {@link #KEPT_BATCH_SIZES}. */
+    private final java.util.LinkedHashMap<Integer, ActivationMemory> memories = new java.util.LinkedHashMap<>(4, 0.75f, true);
+    private static final int KEPT_BATCH_SIZES = 2;
     private ActivationMemory activations;
     private int batch = -1;
 
@@ -41,6 +47,10 @@ public final class Network implements Model {
         int[] out = root.outputShape();
         if (out.length != 1) throw new IllegalArgumentException("model '" + spec.get("model") + "' ends in " + Shape.str(out) + ", not (classes)");
         this.classes = out[0];
+        java.util.Set<String> names = new java.util.HashSet<>();
+        walk(root, l -> {
+            if (!names.add(l.name())) throw new IllegalArgumentException("model '" + spec.get("model") + "' has two layers named '" + l.name() + "'");
+        });
         root.skipInputGradient();
     }
 
@@ -73,6 +83,15 @@ public final class Network implements Model {
         }
     }
 
+    /** Restarts every dropout layer's mask stream as a function of (seed, epoch, layer position). */
+    @Override
+    public void reseed(long seed, int epoch) {
+        long[] index = {0};
+        walk(root, l -> {
+            if (l instanceof Dropout d) d.reseed(seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + index[0]++);
+        });
+    }
+
     /** Dense MACs of the global average pools per sample (counted by STR, never pruned). */
     public long poolMacs() {
         long[] m = {0};
@@ -102,14 +121,29 @@ public final class Network implements Model {
             throw new IllegalArgumentException("model '" + spec.get("model") + "' expects input (N, " + Shape.str(inputShape).substring(1)
                     + " but got " + Shape.str(s));
         }
-        if (s[0] != batch) {
-            if (activations != null) activations.close();
-            activations = new ActivationMemory(spec.get("model") + ".activations");
-            root.allocate(activations, s[0]);
-            activations.finish();
-            batch = s[0];
-        }
+        if (s[0] != batch) bind(s[0]);
         return root.forward(x, training);
+    }
+
+    /**
+     * Points every layer at the activation memory of batch size n: the one kept from before (no
+     * allocation) or a new one; keeps the two most recent sizes (say training and evaluation).
+     */
+    private void bind(int n) {
+        ActivationMemory mem = memories.get(n);
+        if (mem == null) {
+            mem = new ActivationMemory(spec.get("model") + ".activations." + n);
+            memories.put(n, mem);
+            while (memories.size() > KEPT_BATCH_SIZES) {
+                var eldest = memories.entrySet().iterator().next();
+                eldest.getValue().close();
+                memories.remove(eldest.getKey());
+            }
+        }
+        root.allocate(mem, n);
+        mem.finish();
+        activations = mem;
+        batch = n;
     }
 
     // dLogits: (N, classes) -> parameter gradients accumulated
@@ -124,7 +158,8 @@ public final class Network implements Model {
 
     @Override
     public void close() {
-        if (activations != null) activations.close();
+        memories.values().forEach(ActivationMemory::close);
+        memories.clear();
         parameterMemory.close();
     }
 }

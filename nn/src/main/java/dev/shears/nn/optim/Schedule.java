@@ -27,8 +27,9 @@ public record Schedule(Kind kind, double baseLr, int epochs, int warmupEpochs, b
         if (kind == null) throw new IllegalArgumentException("schedule kind is required (cosine, step or constant)");
         if (!(baseLr > 0) || Double.isInfinite(baseLr)) throw new IllegalArgumentException("learning rate must be > 0 and finite, got " + baseLr);
         if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
-        if (warmupEpochs < 0 || (warmupEpochs > 0 && warmupEpochs >= epochs)) {
-            throw new IllegalArgumentException("warm-up epochs must be >= 0 and below the " + epochs + " epochs, got " + warmupEpochs);
+        if (warmupEpochs < 0 || (kind == Kind.COSINE && warmupEpochs > 0 && warmupEpochs >= epochs)) {
+            throw new IllegalArgumentException("warm-up epochs must be >= 0" + (kind == Kind.COSINE ? " and below the " + epochs + " epochs of a cosine schedule" : "")
+                    + ", got " + warmupEpochs);
         }
         if (minLr < 0 || minLr > baseLr) throw new IllegalArgumentException("minimum learning rate must be in [0, " + baseLr + "], got " + minLr);
         milestones = milestones == null ? new int[0] : milestones.clone();

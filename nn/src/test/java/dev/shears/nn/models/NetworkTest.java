@@ -2,6 +2,7 @@ package dev.shears.nn.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,11 +37,11 @@ class NetworkTest {
     void lossChangesAlongTheGradientAsTheGradientSays(String name) {
         ModelConfig cfg = name.equals("lenet5") ? ModelConfig.of(1, 16, 16, 3)
                 : name.startsWith("mobilenet-v1") ? ModelConfig.of(3, 64, 64, 3).withWidthMultiplier(0.25)
-                : name.equals("resnet50") ? ModelConfig.of(3, 64, 64, 3)
+                : name.equals("resnet50") ? ModelConfig.of(3, 48, 48, 3) // layer4 at 2x2: BN statistics over more than one pixel
                 : ModelConfig.of(3, 16, 16, 3);
         if (name.startsWith("wrn")) cfg = cfg.withDropout(0);
-        int n = 6;
-        int[] labels = {0, 1, 2, 2, 1, 0};
+        int n = name.equals("resnet50") ? 4 : 6;
+        int[] labels = java.util.stream.IntStream.range(0, n).map(i -> i % 3).toArray();
         try (Network m = ModelZoo.create(name, cfg); SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy(0.1);
              Tensor x = TestData.randomTensor(1, n, cfg.channels(), cfg.height(), cfg.width())) {
             m.zeroGrad();
@@ -78,15 +79,37 @@ class NetworkTest {
     void batchSizeChangeReallocatesAndEvalUsesRunningStatistics() {
         try (Network m = ModelZoo.create("resnet20", ModelConfig.of(1, 8, 8, 4));
              Tensor a = TestData.randomTensor(2, 3, 1, 8, 8); Tensor b = TestData.randomTensor(3, 5, 1, 8, 8)) {
-            m.forward(a, true);
+            Tensor first = m.forward(a, true);
             long small = m.activationBytes();
-            m.forward(b, true);
+            Tensor second = m.forward(b, true);
             assertTrue(m.activationBytes() > small);
+            assertSame(first, m.forward(a, true), "batch size 3 memory kept and re-bound");
+            assertSame(second, m.forward(b, true), "batch size 5 memory kept and re-bound");
+            try (Tensor c = TestData.randomTensor(4, 2, 1, 8, 8)) {
+                m.forward(c, true); // a third size evicts the least recently used (3)
+                assertNotSame(first, m.forward(a, true));
+            }
             float[] e1 = m.forward(b, false).toFloatArray();
             float[] e2 = m.forward(b, false).toFloatArray();
             assertEquals(java.util.Arrays.toString(e1), java.util.Arrays.toString(e2), "evaluation is deterministic and does not update statistics");
             float[] t = m.forward(b, true).toFloatArray();
             assertNotEquals(java.util.Arrays.toString(e1), java.util.Arrays.toString(t));
+        }
+    }
+
+    @Test
+    void reseedingRepeatsTheDropoutMasks() {
+        try (Network m = ModelZoo.create("wrn-10-1", ModelConfig.of(3, 8, 8, 3)); Tensor x = TestData.randomTensor(5, 4, 3, 8, 8)) {
+            m.reseed(1, 3);
+            float[] a = m.forward(x, true).toFloatArray();
+            float[] b = m.forward(x, true).toFloatArray();
+            m.reseed(1, 3);
+            float[] c = m.forward(x, true).toFloatArray();
+            m.reseed(1, 4);
+            float[] d = m.forward(x, true).toFloatArray();
+            assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b), "a new mask every step");
+            assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(c), "same (seed, epoch), same masks");
+            assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(d), "another epoch, other masks");
         }
     }
 
