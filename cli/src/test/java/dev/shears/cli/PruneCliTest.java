@@ -197,11 +197,6 @@ class PruneCliTest {
 
     @Test
     void rankPrunesALowRankFastGrnnToTheGivenRanks() throws Exception {
-        if (!RankCli.available()) { // the rnn branch is not in this build yet
-            assertOneLineError(shears("prune", "--checkpoint", dense.toString(), "--method", "rank", "--rank-w", "9", "--rank-u", "8", "--out", out("r")),
-                    "--method rank is not available");
-            return;
-        }
         Path ck = dir.resolve("fastgrnn.safetensors");
         try (Model m = ModelZoo.create("fastgrnn", new dev.shears.nn.models.ModelConfig(1, 8, 9, 2, 1,
                 java.util.Map.of("hidden", "16", "rank-w", "6", "rank-u", "5")))) {

@@ -12,7 +12,7 @@ import java.util.List;
  * (Global MP by default: one global threshold recomputed over the current weights). Pruned
  * weights stay pruned (masks only grow, {@link KeepPruned}) and the optimizer keeps them zero
  * between events. Not resumable mid-run: the step counter starts at zero. Pinned by
- * GradualPruningTest.
+ * FineTuneTest.
  *
  * <pre>{@code
  * new Trainer(model, recipe).listener(new GradualPruning(model, "global", schedule, opts, null, masks)).fit(train, test);

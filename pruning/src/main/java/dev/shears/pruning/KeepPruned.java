@@ -15,7 +15,7 @@ import java.util.List;
  * score. So a global threshold pruning at least as many weights as before keeps every earlier
  * cut: masks only shrink, and ties among zero scores never revive a pruned weight. An allocation
  * that gives a layer fewer cuts than it already has (MT paper mode can) does keep some pruned
- * positions; their weights stay zero. Pinned by PruningApiTest.
+ * positions; their weights stay zero. Pinned by FineTuneTest (re-pruning, iterative, gradual) and GradientScoresTest (SynFlow rounds).
  */
 final class KeepPruned implements Scorer {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
