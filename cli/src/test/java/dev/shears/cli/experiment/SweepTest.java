@@ -128,13 +128,29 @@ class SweepTest {
         // collapse flags agree with the per-layer counts, and a cut network is flagged
         for (CellResult c : o.cells()) {
             for (CellResult.Layer l : c.layers()) assertEquals(l.kept() == 0, l.collapsed(), c.key() + " " + l.name());
-            assertEquals(c.fatalLayers().isEmpty(), c.connected(), c.key() + ": LeNet-5 has no bypass, so any empty layer cuts it");
+            assertEquals(c.collapsedLayers(), c.fatalLayers(), c.key() + ": LeNet-5 has no bypass, so any empty layer cuts it");
+            assertEquals(c.collapsedLayers().isEmpty(), c.connected(), c.key());
         }
         // LeNet-5 barely trained: conv1's 500 weights (init bound 1/sqrt(25)) outweigh the others (bounds 1/sqrt(500), 1/sqrt(800)),
         // so the 430 weights Global MP keeps at 99.9% empty other layers, while MT keeps every layer alive
         assertFalse(global.collapsedLayers().isEmpty(), "Global MP at 99.9% empties a layer: " + global.layers());
         assertFalse(global.connected());
         assertTrue(mt.collapsedLayers().isEmpty() && mt.connected(), "MT keeps every layer: " + mt.layers());
+    }
+
+    @Test
+    void gradualAndDataDrivenMethodsRun(@TempDir Path tmp) {
+        Plan p = new Plan("sweep-test-2", "lenet5", Map.of(), "fashion-mnist", null, 64, 32, "none", Stage.sgd(2, 32, 0.05, 0.9, false, 5e-4),
+                Stage.sgd(1, 32, 0.01, 0.9, false, 5e-4), List.of(), List.of("snip", "gradual-global"), List.of(0.9), List.of(3L),
+                null, "paper", null, List.of());
+        Sweep.Outcome o = sweep(p, tmp, new ByteArrayOutputStream()).run();
+        CellResult snip = find(o, "snip", 0.9), gradual = find(o, "gradual-global", 0.9);
+        assertEquals(0.9, snip.achieved(), 1.0 / snip.weights());
+        assertTrue(snip.denseAccuracy() > 0 && snip.epochs() == 1);
+        assertEquals(0.9, gradual.achieved(), 1.0 / gradual.weights(), "the cubic schedule ends at the target");
+        assertEquals(2, gradual.epochs(), "gradual-global trains with the dense recipe");
+        assertTrue(Double.isNaN(gradual.denseAccuracy()) && Double.isNaN(gradual.prunedAccuracy()), "it never had a dense model");
+        assertTrue(gradual.note().contains("pruning events"), gradual.note());
     }
 
     private static CellResult find(Sweep.Outcome o, String m, double s) {
