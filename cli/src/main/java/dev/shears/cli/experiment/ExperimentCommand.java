@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  * {@code shears experiment}: a sweep of pruning methods x sparsities x seeds (or a named recipe
  * from the paper's appendix), resumable, with results.csv/json, report.md and plots in the output
  * folder; {@code --dry-run} prints the plan and its time on this machine. Only parses options and
- * builds the {@link Plan}; {@link Sweep} runs it. Pinned by ExperimentCommandTest.
+ * builds the {@link Plan}; {@link Sweep} runs it. Pinned by ExperimentCommandTest and DemoTest (the dry run).
  */
 @Command(name = "experiment", sortOptions = false, description = {
         "Sweep pruning methods x sparsities x seeds: train the dense model, prune, fine-tune, evaluate; resumable.",

@@ -132,7 +132,7 @@ final class Findings {
                 b.append(String.format(Locale.ROOT, "; Global MP + MT (%s) collapses too (%s; accuracy %.2f%%)", plan.mt(), String.join(", ", m.collapsedLayers()),
                         m.accuracy().mean()));
             }
-        } else {
+        } else if (plan.methods().contains("global-mt")) {
             b.append("; Global MP + MT was not run at that sparsity");
         }
         out.add(b.append('.').toString());
