@@ -26,6 +26,9 @@ final class DemoCommand implements Runnable {
     @Option(names = "--finetune-epochs", defaultValue = "" + Demo.FINETUNE_EPOCHS, description = "Fine-tuning epochs per pruned model (default: ${DEFAULT-VALUE}).")
     int finetuneEpochs;
 
+    @Option(names = "--finetune-samples", defaultValue = "" + Demo.FINETUNE_SAMPLES, description = "Training images each fine-tuning epoch sees, a fresh random subset (default: ${DEFAULT-VALUE}; 0 = all).")
+    int finetuneSamples;
+
     @Option(names = "--sparsities", split = ",", description = "Target sparsities (default: " + Demo.SPARSITIES + ").")
     List<Double> sparsities;
 
@@ -49,6 +52,6 @@ final class DemoCommand implements Runnable {
 
     @Override
     public void run() {
-        new Demo(out, epochs, finetuneEpochs, sparsities, mt, trainSize, testSize, resume, progress, threads).run(System.out, System.err);
+        new Demo(out, epochs, finetuneEpochs, finetuneSamples, sparsities, mt, trainSize, testSize, resume, progress, threads).run(System.out, System.err);
     }
 }

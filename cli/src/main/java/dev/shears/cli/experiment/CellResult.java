@@ -30,10 +30,11 @@ import java.util.List;
  * @param layers          per prunable layer: name, weights, kept, collapsed, fatal
  * @param note            what the pruning module said (for example MT paper mode's total)
  * @param seconds         wall time of the cell
+ * @param host            the machine the cell ran on (CPU, cores, threads), since a sweep may be resumed elsewhere
  */
 public record CellResult(String fingerprint, String method, double sparsity, long seed, double achieved, long weights, long kept,
                          long denseMacs, long sparseMacs, double denseAccuracy, double prunedAccuracy, double accuracy, double bestAccuracy,
-                         int epochs, boolean connected, List<Layer> layers, String note, double seconds) {
+                         int epochs, boolean connected, List<Layer> layers, String note, double seconds, String host) {
     public record Layer(String name, long weights, long kept, boolean collapsed, boolean fatal) {}
 
     public CellResult {
@@ -98,6 +99,7 @@ public record CellResult(String fingerprint, String method, double sparsity, lon
         o.add("layers", ls);
         o.addProperty("note", note);
         o.addProperty("seconds", seconds);
+        o.addProperty("host", host);
         return o;
     }
 
@@ -116,7 +118,11 @@ public record CellResult(String fingerprint, String method, double sparsity, lon
         return new CellResult(str(o, "fingerprint"), str(o, "method"), dbl(o, "sparsity"), lng(o, "seed"), dbl(o, "achieved_sparsity"),
                 lng(o, "weights"), lng(o, "kept"), lng(o, "dense_macs"), lng(o, "sparse_macs"), dbl(o, "dense_accuracy"),
                 dbl(o, "pruned_accuracy"), dbl(o, "accuracy"), dbl(o, "best_accuracy"), (int) lng(o, "epochs"), bool(o, "connected"), layers,
-                o.has("note") && !o.get("note").isJsonNull() ? o.get("note").getAsString() : null, dbl(o, "seconds"));
+                optional(o, "note"), dbl(o, "seconds"), optional(o, "host"));
+    }
+
+    private static String optional(JsonObject o, String k) {
+        return o.has(k) && !o.get(k).isJsonNull() ? o.get(k).getAsString() : null;
     }
 
     private static JsonElement field(JsonObject o, String k) {

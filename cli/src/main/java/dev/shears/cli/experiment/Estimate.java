@@ -3,7 +3,6 @@ package dev.shears.cli.experiment;
 import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.Workspace;
-import dev.shears.nn.Parameter;
 import dev.shears.nn.models.ModelConfig;
 import dev.shears.nn.models.ModelZoo;
 import dev.shears.nn.models.Network;
@@ -54,16 +53,20 @@ record Estimate(double trainSecondsPerSample, double evalSecondsPerSample, int m
         if (plan.denseCheckpoint() == null) {
             boolean needsDense = plan.methods().stream().anyMatch(m -> !m.equals("gradual-global"));
             if (needsDense) {
-                tr += (long) plan.seeds().size() * plan.dense().epochs() * train;
+                tr += (long) plan.seeds().size() * plan.dense().epochs() * perEpoch(plan.dense(), train);
                 ev += (long) plan.seeds().size() * (plan.dense().epochs() + 1) * test;
             }
         }
         for (Plan.Cell c : plan.cells()) {
             int e = plan.stageFor(c).epochs();
-            tr += (long) e * train;
+            tr += (long) e * perEpoch(plan.stageFor(c), train);
             ev += (long) (e + (c.method().equals("gradual-global") ? 0 : 1)) * test;
         }
         return new long[] {tr, ev};
+    }
+
+    private static long perEpoch(Stage s, int train) {
+        return s.samplesPerEpoch() > 0 ? Math.min(train, (long) (s.samplesPerEpoch() + s.batch() - 1) / s.batch() * s.batch()) : train;
     }
 
     double seconds() {
@@ -89,7 +92,7 @@ record Estimate(double trainSecondsPerSample, double evalSecondsPerSample, int m
             Tensor d = null;
             Optimizer opt = OptimizerConfig.sgd(0.9, false, 0).create(net.parameters(), ws);
             List<Double> trainTimes = new ArrayList<>(), evalTimes = new ArrayList<>();
-            long budget = System.nanoTime() + 3_000_000_000L;
+            long budget = System.nanoTime() + 2_000_000_000L;
             for (int step = 0; step < 6 && (step < 2 || System.nanoTime() < budget); step++) {
                 long t0 = System.nanoTime();
                 Tensor logits = net.forward(x, true);
@@ -104,7 +107,7 @@ record Estimate(double trainSecondsPerSample, double evalSecondsPerSample, int m
                 opt.step(1e-6);
                 if (step > 0) trainTimes.add((System.nanoTime() - t0) / 1e9 / batch); // step 0 warms up
             }
-            for (int step = 0; step < 4 && (step < 2 || System.nanoTime() < budget + 1_000_000_000L); step++) {
+            for (int step = 0; step < 4 && (step < 2 || System.nanoTime() < budget + 500_000_000L); step++) {
                 long t0 = System.nanoTime();
                 net.forward(x, false);
                 if (step > 0) evalTimes.add((System.nanoTime() - t0) / 1e9 / batch);
@@ -132,8 +135,4 @@ record Estimate(double trainSecondsPerSample, double evalSecondsPerSample, int m
         return String.format(Locale.ROOT, "about %.1f days", s / 86400);
     }
 
-    /** Prunable (conv and linear) weights of a network. */
-    static long prunableWeights(Network net) {
-        return net.parameters().stream().filter(Parameter::prunable).mapToLong(Parameter::size).sum();
-    }
 }

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  * {@code shears experiment}: a sweep of pruning methods x sparsities x seeds (or a named recipe
  * from the paper's appendix), resumable, with results.csv/json, report.md and plots in the output
  * folder; {@code --dry-run} prints the plan and its time on this machine. Only parses options and
- * builds the {@link Plan}; {@link Sweep} runs it. Pinned by ExperimentCommandTest.
+ * builds the {@link Plan}; {@link Sweep} runs it. Pinned by ExperimentCommandTest and DemoTest (the dry run).
  */
 @Command(name = "experiment", sortOptions = false, description = {
         "Sweep pruning methods x sparsities x seeds: train the dense model, prune, fine-tune, evaluate; resumable.",
@@ -75,6 +75,9 @@ public final class ExperimentCommand implements Runnable {
 
     @Option(names = "--finetune-epochs", description = "Fine-tuning epochs after pruning (default: 5; 0 = prune and evaluate only).")
     Integer finetuneEpochs;
+
+    @Option(names = "--finetune-samples", description = "Fine-tuning epochs see only N random training samples each (default: all).")
+    Integer finetuneSamples;
 
     @Option(names = "--batch", description = "Batch size of both stages (default: 128).")
     Integer batch;
@@ -144,10 +147,10 @@ public final class ExperimentCommand implements Runnable {
         }
         Progress.Mode mode = progressMode(progress);
         String command = "shears experiment " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-        Sweep sweep = new Sweep(plan, dir, log).progress(mode).context(Report.Context.of(plan, List.of()).withCommand(command));
+        Sweep sweep = new Sweep(plan, dir, log).progress(mode).context(Report.Context.of(List.of()).withCommand(command));
         Sweep.Outcome o = sweep.run();
         System.out.println();
-        System.out.print(DemoTable.table(plan, Summary.of(plan, o.cells())));
+        System.out.print(ConsoleTable.table(plan, Summary.of(plan, o.cells())));
         for (String f : Findings.of(plan, Summary.of(plan, o.cells()), o.cells())) System.out.println("- " + f);
         System.out.printf(Locale.ROOT, "%n%d cells (%d run now, %d reused). Results: %s (results.csv, results.json, report.md, plots)%n", o.cells().size(), o.ran(),
                 o.reused(), dir.toAbsolutePath());
@@ -182,14 +185,18 @@ public final class ExperimentCommand implements Runnable {
         }
         Stage d = override(base.dense(), pr, denseEpochs, lr);
         Stage f = override(base.finetune(), pr, finetuneEpochs, finetuneLr);
+        if (finetuneSamples != null) f = f.withSamplesPerEpoch(finetuneSamples);
         List<Plan.Rule> rules = new ArrayList<>();
-        for (Plan.Rule r : base.rules()) rules.add(new Plan.Rule(r.method(), r.sparsity(), override(r.stage(), pr, finetuneEpochs, finetuneLr)));
+        for (Plan.Rule r : base.rules()) {
+            Stage s = override(r.stage(), pr, finetuneEpochs, finetuneLr);
+            rules.add(new Plan.Rule(r.method(), r.sparsity(), finetuneSamples != null ? s.withSamplesPerEpoch(finetuneSamples) : s));
+        }
         List<String> ms = methods == null ? base.methods() : methods.stream().map(Methods::normalize).toList();
         String mtValue = mt != null ? mt : base.mt();
         List<String> notes = new ArrayList<>(base.notes());
         List<String> changed = new ArrayList<>();
         for (String o : List.of("--model", "--model-option", "--dataset", "--data", "--methods", "--sparsities", "--seeds", "--mt", "--mt-mode", "--dense",
-                "--dense-epochs", "--finetune-epochs", "--batch", "--optimizer", "--lr", "--finetune-lr", "--momentum", "--nesterov", "--weight-decay",
+                "--dense-epochs", "--finetune-epochs", "--finetune-samples", "--batch", "--optimizer", "--lr", "--finetune-lr", "--momentum", "--nesterov", "--weight-decay",
                 "--schedule", "--warmup-epochs", "--label-smoothing", "--augment", "--train-size", "--test-size")) {
             if (pr.hasMatchedOption(o)) changed.add(o);
         }

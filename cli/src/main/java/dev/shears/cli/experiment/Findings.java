@@ -47,7 +47,7 @@ final class Findings {
                 if (om > gm) {
                     double noise = Math.max(g.get().accuracy().std(), o.get().accuracy().std());
                     String within = g.get().runs() > 1 && om - gm <= noise ? ", within one standard deviation" : "";
-                    losses.add(String.format(Locale.ROOT, "%s at %s: %.2f%% vs Global MP %.2f%%%s", r, SweepProgress.percent(s), om, gm, within));
+                    losses.add(String.format(Locale.ROOT, "%s at %s: %.2f%% vs Global MP %.2f%% (+%.2f points%s)", r, SweepProgress.percent(s), om, gm, om - gm, within));
                 }
             }
         }
@@ -114,8 +114,7 @@ final class Findings {
         Optional<Summary> worst = all.stream().filter(s -> s.method().equals("global") && s.collapsedRuns() > 0).max(Comparator.comparingDouble(Summary::sparsity));
         if (worst.isEmpty()) {
             Optional<Summary> top = all.stream().filter(s -> s.method().equals("global")).max(Comparator.comparingDouble(Summary::sparsity));
-            top.ifPresent(t -> out.add("No layer collapse: Global MP left every layer some weights at every sparsity run (up to "
-                    + SweepProgress.percent(t.sparsity()) + ")" + smallest(cells, "global", t.sparsity()) + "."));
+            top.ifPresent(t -> out.add(overPruned(plan, all, cells, t)));
             return;
         }
         Summary g = worst.get();
@@ -133,17 +132,39 @@ final class Findings {
                 b.append(String.format(Locale.ROOT, "; Global MP + MT (%s) collapses too (%s; accuracy %.2f%%)", plan.mt(), String.join(", ", m.collapsedLayers()),
                         m.accuracy().mean()));
             }
-        } else {
+        } else if (plan.methods().contains("global-mt")) {
             b.append("; Global MP + MT was not run at that sparsity");
         }
         out.add(b.append('.').toString());
     }
 
-    /** ", smallest layer left: fc4 with 12 weights" for the first seed's cell. */
-    private static String smallest(List<CellResult> cells, String method, double sparsity) {
-        return cells.stream().filter(c -> c.method().equals(method) && Math.abs(c.sparsity() - sparsity) < 1e-9).findFirst()
-                .flatMap(c -> c.layers().stream().min(Comparator.comparingLong(CellResult.Layer::kept)))
-                .map(l -> String.format(Locale.ROOT, "; the emptiest layer there is %s with %,d of %,d weights", l.name(), l.kept(), l.weights())).orElse("");
+    /**
+     * No layer emptied: say so, name the layer Global MP prunes hardest at the highest sparsity
+     * (the smallest fraction left, first seed), and what MT does to it and to the accuracy.
+     */
+    private static String overPruned(Plan plan, List<Summary> all, List<CellResult> cells, Summary top) {
+        StringBuilder b = new StringBuilder("No layer collapse: Global MP left every layer some weights at every sparsity run (up to "
+                + SweepProgress.percent(top.sparsity()) + ")");
+        Optional<CellResult> g = first(cells, "global", top.sparsity());
+        Optional<CellResult.Layer> hardest = g.flatMap(c -> c.layers().stream().filter(l -> l.weights() > 0)
+                .min(Comparator.comparingDouble(l -> (double) l.kept() / l.weights())));
+        if (hardest.isEmpty()) return b.append('.').toString();
+        CellResult.Layer h = hardest.get();
+        b.append(String.format(Locale.ROOT, ", but it prunes %s hardest: %,d of %,d weights left (%s) at %s, accuracy %.2f%%", h.name(), h.kept(), h.weights(),
+                SweepProgress.percent((double) h.kept() / h.weights()), SweepProgress.percent(top.sparsity()), top.accuracy().mean()));
+        Optional<Summary> mt = find(all, "global-mt", top.sparsity());
+        Optional<CellResult> m = first(cells, "global-mt", top.sparsity());
+        if (mt.isPresent() && m.isPresent()) {
+            long keptMt = m.get().layers().stream().filter(l -> l.name().equals(h.name())).mapToLong(CellResult.Layer::kept).sum();
+            double gain = mt.get().accuracy().mean() - top.accuracy().mean();
+            b.append(String.format(Locale.ROOT, "; Global MP + MT (%s) keeps %,d there and reaches %.2f%% (%s%.2f points%s)", plan.mt(), keptMt,
+                    mt.get().accuracy().mean(), gain >= 0 ? "+" : "", gain, gain > 0 ? "" : ": MT does not help here"));
+        }
+        return b.append('.').toString();
+    }
+
+    private static Optional<CellResult> first(List<CellResult> cells, String method, double sparsity) {
+        return cells.stream().filter(c -> c.method().equals(method) && Math.abs(c.sparsity() - sparsity) < 1e-9).findFirst();
     }
 
     /** Weights kept in {@code layers} by the first seed's cell of {@code method} at {@code sparsity}. */

@@ -112,7 +112,7 @@ public record Plan(String name, String model, Map<String, String> modelOptions, 
         modelOptions.forEach(opts::addProperty);
         o.add("model_options", opts);
         o.addProperty("dataset", dataset);
-        o.addProperty("data_dir", dataDir == null ? null : dataDir.toAbsolutePath().normalize().toString());
+        o.addProperty("data_dir", dataDir == null ? null : dataDir.normalize().toString()); // as given: a sweep may resume on another machine
         o.addProperty("train_size", trainSize);
         o.addProperty("test_size", testSize);
         o.addProperty("augment", augment);

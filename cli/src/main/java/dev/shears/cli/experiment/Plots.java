@@ -47,10 +47,7 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
  * Not a general charting layer. Pinned by ReportTest (files are valid PNGs).
  */
 final class Plots {
-    static final String ACCURACY_SPARSITY = "accuracy_vs_sparsity.png";
-    static final String ACCURACY_FLOPS = "accuracy_vs_flops.png";
-    static final String LAYERS = "remaining_weights_per_layer.png";
-    static final List<String> FILES = List.of(ACCURACY_SPARSITY, ACCURACY_FLOPS, LAYERS);
+    private static final String ACCURACY_SPARSITY = Report.ACCURACY_SPARSITY, ACCURACY_FLOPS = Report.ACCURACY_FLOPS, LAYERS = Report.LAYERS;
 
     private static final Map<String, Color> COLORS = Map.of(
             "global", new Color(0xD62728), "global-mt", new Color(0x9467BD), "uniform", new Color(0x1F77B4), "erk", new Color(0x17BECF),
@@ -177,6 +174,7 @@ final class Plots {
         y.setBase(10);
         y.setSmallestValue(0.5);
         y.setNumberFormatOverride(new DecimalFormat("#,##0"));
+        y.setTickUnit(new NumberTickUnit(1)); // one tick per power of ten
         long max = layers.stream().mapToLong(CellResult.Layer::weights).max().orElse(10);
         y.setRange(0.5, max * 3.0);
         CategoryAxis x = new CategoryAxis("prunable layer (forward order)");

@@ -24,10 +24,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Report {
     static final String CSV = "results.csv", JSON = "results.json", MD = "report.md";
+    /** The plots' file names (here, not in {@link Plots}: a runtime without java.desktop must not load that class outside the guard). */
+    static final String ACCURACY_SPARSITY = "accuracy_vs_sparsity.png", ACCURACY_FLOPS = "accuracy_vs_flops.png", LAYERS = "remaining_weights_per_layer.png";
+    static final List<String> PLOTS = List.of(ACCURACY_SPARSITY, ACCURACY_FLOPS, LAYERS);
 
     /** The run's command line and free notes for the report; {@code machine} is filled on creation. */
     public record Context(String command, List<String> notes, List<String> machine, String started) {
-        public static Context of(Plan plan, List<String> notes) {
+        public static Context of(List<String> notes) {
             return new Context("shears experiment (API)", notes, Report.machineInfo(), Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
         }
 
@@ -56,7 +59,7 @@ public final class Report {
                 log.println("note: plots skipped: " + plotError);
             }
         } else {
-            for (String p : Plots.FILES) if (Files.exists(out.resolve(p))) pngs.add(p);
+            for (String p : PLOTS) if (Files.exists(out.resolve(p))) pngs.add(p);
         }
         AtomicFiles.writeString(out.resolve(CSV), csv(cells));
         AtomicFiles.writeString(out.resolve(JSON), pretty(json(plan, cells, total, summaries, findings, ctx)));
@@ -194,6 +197,8 @@ public final class Report {
         b.append("## Cells\n\n`results.csv` has one row per cell (every seed), `results.json` the same with per-layer kept weights.\n\n");
         b.append("## Machine and versions\n\n");
         for (String m : ctx.machine()) b.append("- ").append(m).append('\n');
+        List<String> hosts = cells.stream().map(CellResult::host).filter(java.util.Objects::nonNull).distinct().toList();
+        if (!hosts.isEmpty()) b.append("- Cells ran on: ").append(String.join("; ", hosts)).append(" (this report was written on the machine above)\n");
         double secs = cells.stream().mapToDouble(CellResult::seconds).sum();
         b.append(String.format(Locale.ROOT, "- Cell time (pruning, fine-tuning, evaluation; dense training excluded): %s over %d cells%n", SweepProgress.clock(secs), cells.size()));
         b.append("- Plan fingerprint: ").append(plan.fingerprint()).append('\n');
@@ -231,7 +236,7 @@ public final class Report {
         return out;
     }
 
-    private static String cpuModel() {
+    static String cpuModel() {
         try {
             for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (l.startsWith("model name")) return l.substring(l.indexOf(':') + 1).trim();

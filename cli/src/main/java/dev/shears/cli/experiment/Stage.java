@@ -30,10 +30,12 @@ import java.util.Locale;
  * @param stepEvery      step schedule without milestones: decay every this many epochs (0 = halfway and 3/4)
  * @param gamma          step schedule factor
  * @param labelSmoothing training-loss label smoothing
+ * @param samplesPerEpoch training samples an epoch sees, a fresh random subset each epoch (0 = the whole split):
+ *                       the demo's brief fine-tuning
  */
 public record Stage(int epochs, int batch, String optimizer, double lr, double momentum, boolean nesterov, double weightDecay,
                    String schedule, boolean perEpoch, int warmupEpochs, int[] milestones, int stepEvery, double gamma,
-                   double labelSmoothing) {
+                   double labelSmoothing, int samplesPerEpoch) {
     public Stage {
         if (epochs < 0) throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
         if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
@@ -46,51 +48,61 @@ public record Stage(int epochs, int batch, String optimizer, double lr, double m
         }
         milestones = milestones == null ? null : milestones.clone();
         if (stepEvery < 0) throw new IllegalArgumentException("step-every must be >= 0, got " + stepEvery);
+        if (samplesPerEpoch < 0) throw new IllegalArgumentException("samples per epoch must be >= 0, got " + samplesPerEpoch);
+    }
+
+    public Stage(int epochs, int batch, String optimizer, double lr, double momentum, boolean nesterov, double weightDecay, String schedule,
+                 boolean perEpoch, int warmupEpochs, int[] milestones, int stepEvery, double gamma, double labelSmoothing) {
+        this(epochs, batch, optimizer, lr, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing, 0);
     }
 
     /** SGD with a cosine schedule updated per epoch, no warm-up, no label smoothing. */
     public static Stage sgd(int epochs, int batch, double lr, double momentum, boolean nesterov, double weightDecay) {
-        return new Stage(epochs, batch, "sgd", lr, momentum, nesterov, weightDecay, "cosine", true, 0, null, 0, 0.1, 0);
+        return new Stage(epochs, batch, "sgd", lr, momentum, nesterov, weightDecay, "cosine", true, 0, null, 0, 0.1, 0, 0);
     }
 
     public Stage withEpochs(int e) {
-        return new Stage(e, batch, optimizer, lr, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing);
+        return new Stage(e, batch, optimizer, lr, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing, samplesPerEpoch);
     }
 
     public Stage withBatch(int b) {
-        return new Stage(epochs, b, optimizer, lr, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing);
+        return new Stage(epochs, b, optimizer, lr, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing, samplesPerEpoch);
     }
 
     public Stage withLr(double l) {
-        return new Stage(epochs, batch, optimizer, l, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing);
+        return new Stage(epochs, batch, optimizer, l, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing, samplesPerEpoch);
     }
 
     public Stage withWeightDecay(double w) {
-        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, w, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing);
+        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, w, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing, samplesPerEpoch);
     }
 
     public Stage withMomentum(double m, boolean n) {
-        return new Stage(epochs, batch, optimizer, lr, m, n, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing);
+        return new Stage(epochs, batch, optimizer, lr, m, n, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing, samplesPerEpoch);
     }
 
     public Stage withWarmup(int w) {
-        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, weightDecay, schedule, perEpoch, w, milestones, stepEvery, gamma, labelSmoothing);
+        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, weightDecay, schedule, perEpoch, w, milestones, stepEvery, gamma, labelSmoothing, samplesPerEpoch);
     }
 
     public Stage withLabelSmoothing(double s) {
-        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, s);
+        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, s, samplesPerEpoch);
     }
 
     public Stage withStepSchedule(int every, double g) {
-        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, weightDecay, "step", false, warmupEpochs, null, every, g, labelSmoothing);
+        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, weightDecay, "step", false, warmupEpochs, null, every, g, labelSmoothing, samplesPerEpoch);
     }
 
     public Stage withSchedule(String s, boolean epochWise) {
-        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, weightDecay, s, epochWise, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing);
+        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, weightDecay, s, epochWise, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing, samplesPerEpoch);
     }
 
     public Stage withOptimizer(String o) {
-        return new Stage(epochs, batch, o, lr, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing);
+        return new Stage(epochs, batch, o, lr, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing, samplesPerEpoch);
+    }
+
+    public Stage withSamplesPerEpoch(int n) {
+        return new Stage(epochs, batch, optimizer, lr, momentum, nesterov, weightDecay, schedule, perEpoch, warmupEpochs, milestones, stepEvery, gamma, labelSmoothing, n);
     }
 
     @Override
@@ -146,6 +158,7 @@ public record Stage(int epochs, int batch, String optimizer, double lr, double m
         o.addProperty("step_every", stepEvery);
         o.addProperty("gamma", gamma);
         o.addProperty("label_smoothing", labelSmoothing);
+        if (samplesPerEpoch > 0) o.addProperty("samples_per_epoch", samplesPerEpoch);
         return o;
     }
 
@@ -153,7 +166,9 @@ public record Stage(int epochs, int batch, String optimizer, double lr, double m
     public String describe() {
         if (epochs == 0) return "none (prune and evaluate only)";
         StringBuilder b = new StringBuilder();
-        b.append(epochs).append(epochs == 1 ? " epoch" : " epochs").append(", batch ").append(batch).append(", ");
+        b.append(epochs).append(epochs == 1 ? " epoch" : " epochs");
+        if (samplesPerEpoch > 0) b.append(" of ").append(String.format(Locale.ROOT, "%,d", samplesPerEpoch)).append(" random samples");
+        b.append(", batch ").append(batch).append(", ");
         if (optimizer.equals("sgd")) {
             b.append("SGD momentum ").append(num(momentum)).append(nesterov ? " Nesterov" : "");
         } else {

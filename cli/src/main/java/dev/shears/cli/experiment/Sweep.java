@@ -13,7 +13,10 @@ import dev.shears.nn.train.Progress;
 import dev.shears.nn.train.TrainListener;
 import dev.shears.nn.train.TrainResult;
 import dev.shears.nn.train.Trainer;
-import dev.shears.pruning.PruningResult;
+import dev.shears.pruning.CubicSchedule;
+import dev.shears.pruning.GradualPruning;
+import dev.shears.pruning.PruneOptions;
+import dev.shears.pruning.Pruning;
 import dev.shears.pruning.SparsityReport;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -31,10 +34,9 @@ import java.util.Objects;
  * every cell not yet in the journal: restore the dense weights, prune, evaluate, fine-tune,
  * evaluate, and append the cell to {@code cells.jsonl} (fsynced) before the next one; the
  * results files are rewritten after each cell. gradual-global instead trains from the seed's
- * initial weights with the dense recipe, pruning with one global threshold after every epoch along
- * the cubic schedule s_e = s (1 - (1 - e/E_p)^3), E_p = 3/4 of the epochs (our choice: the paper
- * does not give its schedule). A kill loses at most the cell in flight (and the dense epoch in
- * flight); the rerun skips finished cells. Pinned by SweepTest.
+ * initial weights with the dense recipe while pruning along a cubic schedule (the pruning module's
+ * GradualPruning; the paper does not give its schedule). A kill loses at most the cell in flight
+ * (and the dense epoch in flight); the rerun skips finished cells. Pinned by SweepTest.
  */
 public final class Sweep {
     /** Folder of the dense runs inside the output folder. */
@@ -64,7 +66,7 @@ public final class Sweep {
         this.plan = Objects.requireNonNull(plan);
         this.out = Objects.requireNonNull(out);
         this.log = Objects.requireNonNull(log);
-        this.context = Report.Context.of(plan, List.of());
+        this.context = Report.Context.of(List.of());
     }
 
     public Sweep progress(Progress.Mode m) {
@@ -90,7 +92,6 @@ public final class Sweep {
     }
 
     public Outcome run() {
-        Methods.requireAvailable(plan.methods());
         CellStore store = new CellStore(out);
         CellStore.Loaded loaded = store.load(plan.fingerprint());
         List<Plan.Cell> grid = plan.cells();
@@ -105,6 +106,11 @@ public final class Sweep {
         int ran = 0;
         if (!pending.isEmpty()) {
             ExperimentData data = ExperimentData.open(plan);
+            if (plan.methods().contains("global-mt")) {
+                try (Network probe = ModelZoo.create(plan.model(), data.modelConfig(0, plan.modelOptions()))) {
+                    Methods.checkMinimumThreshold(probe, plan.mt(), plan.mtMode(), plan.sparsities());
+                }
+            }
             Map<Long, Path> denseFor = new HashMap<>();
             Map<Long, Double> denseAcc = new HashMap<>();
             SweepProgress bar = new SweepProgress(log, grid.size(), reused);
@@ -159,10 +165,10 @@ public final class Sweep {
         Stage st = plan.dense();
         int doneEpochs = Files.isRegularFile(last) ? Trainer.saved(dir).epochsDone() : 0;
         if (doneEpochs >= st.epochs()) return last;
-        log.printf(Locale.ROOT, "dense model, seed %d: %s %s on %s (%,d train / %,d test), %s%s%n", seed, plan.model(), plan.modelOptions().isEmpty() ? "" : plan.modelOptions(),
+        log.printf(Locale.ROOT, "dense model, seed %d: %s%s on %s (%,d train / %,d test), %s%s%n", seed, plan.model(), plan.modelOptions().isEmpty() ? "" : " " + plan.modelOptions(),
                 data.train().name(), data.train().size(), data.test().size(), st.describe(), doneEpochs > 0 ? "; resuming after epoch " + doneEpochs : "");
         try (Network net = ModelZoo.create(plan.model(), data.modelConfig(seed, plan.modelOptions()));
-             LoaderSource train = LoaderSource.training(data.train(), st.batch(), seed, data.augment());
+             LimitedSource train = new LimitedSource(LoaderSource.training(data.train(), st.batch(), seed, data.augment()), st.samplesPerEpoch());
              Trainer t = new Trainer(net, st.config(seed, dir, progress)).log(log).metadata(dataMetadata())) {
             if (doneEpochs > 0) t.resume(dir);
             TrainResult r = t.fit(train, test);
@@ -198,12 +204,19 @@ public final class Sweep {
                     throw new IllegalArgumentException("the dense checkpoint " + dense + " is already pruned (parameter " + p.name() + " has a mask)");
                 }
             }
-            PruningResult pr = Methods.prune(net, c.method(), c.sparsity(), plan.mt(), plan.mtMode(), c.seed(), ws);
-            double prunedAcc = Evaluator.evaluate(net, test).accuracy();
             Stage st = plan.finetuneFor(c.method(), c.sparsity());
+            Pruning.Outcome pr;
+            if (Methods.needsData(c.method())) {
+                try (LoaderSource scoring = LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment())) {
+                    pr = Methods.prune(net, c.method(), c.sparsity(), plan.mt(), plan.mtMode(), c.seed(), scoring, ws);
+                }
+            } else {
+                pr = Methods.prune(net, c.method(), c.sparsity(), plan.mt(), plan.mtMode(), c.seed(), null, ws);
+            }
+            double prunedAcc = Evaluator.evaluate(net, test).accuracy();
             double acc = prunedAcc, best = prunedAcc;
             if (st.epochs() > 0) {
-                try (LoaderSource train = LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment());
+                try (LimitedSource train = new LimitedSource(LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment()), st.samplesPerEpoch());
                      Trainer t = new Trainer(net, st.config(c.seed(), null, progress)).log(log).listener(steps(c))) {
                     TrainResult r = t.fit(train, test);
                     acc = r.last().testAcc();
@@ -214,45 +227,32 @@ public final class Sweep {
         }
     }
 
+    /**
+     * gradual-global: from the seed's initial weights, train with the dense recipe while the pruning
+     * module's GradualPruning prunes with one global threshold along the cubic schedule from 20% to
+     * 80% of the steps (about 100 events), as {@code shears prune --method gradual-global} does.
+     */
     private CellResult runGradual(Plan.Cell c, ExperimentData data, LoaderSource test) {
         Stage st = plan.dense();
-        int epochs = st.epochs();
-        int end = Math.max(1, Math.min(epochs - 1, (int) Math.round(0.75 * epochs)));
         try (Network net = ModelZoo.create(plan.model(), data.modelConfig(c.seed(), plan.modelOptions())); Workspace ws = new Workspace("gradual");
-             LoaderSource train = LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment())) {
-            String[] note = {null};
-            TrainListener pruneAfterEpoch = new TrainListener() {
+             LimitedSource train = new LimitedSource(LoaderSource.training(data.train(), st.batch(), c.seed(), data.augment()), st.samplesPerEpoch())) {
+            long steps = (long) st.epochs() * train.batchesPerEpoch();
+            GradualPruning gradual = new GradualPruning(net, "global", CubicSchedule.forRun(c.sparsity(), steps, 0.2, 0.8, 100), PruneOptions.DEFAULT, null, ws);
+            TrainListener both = new TrainListener() {
                 @Override
                 public void onStep(int epoch, int step, double loss) {
+                    gradual.onStep(epoch, step, loss);
                     listener.trainStep(c, epoch, step);
                 }
-
-                @Override
-                public void onEpoch(EpochMetrics m) {
-                    int e = m.epoch(); // epochs done; the next epoch trains at sparsity s_e
-                    if (e <= end) note[0] = Methods.prune(net, "global", cubic(c.sparsity(), e, end), null, null, c.seed(), ws).note();
-                }
             };
-            double acc, best;
-            try (Trainer t = new Trainer(net, st.config(c.seed(), null, progress)).log(log).listener(pruneAfterEpoch)) {
-                TrainResult r = t.fit(train, test);
-                acc = r.last().testAcc();
-                best = acc;
+            double acc;
+            try (Trainer t = new Trainer(net, st.config(c.seed(), null, progress)).log(log).listener(both)) {
+                acc = t.fit(train, test).last().testAcc();
             }
-            double reached = SparsityReport.fromParameters(net.parameters(), Topology.bypassed(net), net.poolMacs()).sparsity();
-            if (reached < c.sparsity() - 1e-9) { // too few epochs for the schedule to end inside the run: prune the rest now
-                note[0] = Methods.prune(net, "global", c.sparsity(), null, null, c.seed(), ws).note();
-                acc = Evaluator.evaluate(net, test).accuracy();
-                best = acc;
-            }
-            return result(c, net, note[0], Double.NaN, Double.NaN, acc, best, epochs);
+            String note = gradual.events().size() + " pruning events from step " + (long) gradual.events().getFirst()[0] + " to "
+                    + (long) gradual.events().getLast()[0] + " of " + steps;
+            return result(c, net, note, Double.NaN, Double.NaN, acc, acc, st.epochs());
         }
-    }
-
-    /** Zhu and Gupta's cubic schedule from 0 at epoch 0 to {@code target} at epoch {@code end}. */
-    static double cubic(double target, int epoch, int end) {
-        double f = Math.min(1, (double) epoch / end);
-        return target * (1 - Math.pow(1 - f, 3));
     }
 
     private TrainListener steps(Plan.Cell c) {
@@ -265,16 +265,20 @@ public final class Sweep {
     }
 
     private CellResult result(Plan.Cell c, Model net, String note, double denseAcc, double prunedAcc, double acc, double best, int epochs) {
-        long pool = net instanceof Network n ? n.poolMacs() : 0;
-        SparsityReport rep = SparsityReport.fromParameters(net.parameters(), Topology.bypassed(net), pool);
+        SparsityReport rep = Pruning.report(net);
         List<CellResult.Layer> layers = new ArrayList<>();
         for (SparsityReport.Row row : rep.rows()) layers.add(new CellResult.Layer(row.name(), row.weights(), row.kept(), row.collapsed(), row.fatal()));
         return new CellResult(plan.fingerprint(), c.method(), c.sparsity(), c.seed(), rep.sparsity(), rep.weights(), rep.kept(), rep.denseMacs(),
-                rep.sparseMacs(), denseAcc, prunedAcc, acc, best, epochs, Topology.connected(net), layers, note, 0);
+                rep.sparseMacs(), denseAcc, prunedAcc, acc, best, epochs, !rep.fatalCollapse(), layers, note == null || note.isBlank() ? null : note, 0, host());
     }
 
     private static CellResult withSeconds(CellResult r, double s) {
         return new CellResult(r.fingerprint(), r.method(), r.sparsity(), r.seed(), r.achieved(), r.weights(), r.kept(), r.denseMacs(), r.sparseMacs(),
-                r.denseAccuracy(), r.prunedAccuracy(), r.accuracy(), r.bestAccuracy(), r.epochs(), r.connected(), r.layers(), r.note(), s);
+                r.denseAccuracy(), r.prunedAccuracy(), r.accuracy(), r.bestAccuracy(), r.epochs(), r.connected(), r.layers(), r.note(), s, r.host());
+    }
+
+    /** CPU model, cores and engine threads of this machine, e.g. "AMD EPYC 9R14, 2 cores, 2 threads". */
+    static String host() {
+        return Report.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores, " + dev.shears.engine.Parallel.threads() + " threads";
     }
 }

@@ -18,7 +18,7 @@ class CellStoreTest {
     static CellResult cell(String fp, String method, double s, long seed, double acc) {
         return new CellResult(fp, method, s, seed, s, 1000, Math.round(1000 * (1 - s)), 5000, 4000, 90.5, 12.25, acc, acc + 1, 2, true,
                 List.of(new CellResult.Layer("conv1.weight", 100, 50, false, false), new CellResult.Layer("fc.weight", 900, 0, true, true)),
-                "a note", 1.5);
+                "a note", 1.5, "test CPU, 2 cores, 2 threads");
     }
 
     @Test

@@ -18,23 +18,23 @@ class DemoTest {
     @Test
     void aTinyDemoRunsEndToEnd(@TempDir Path dir) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        new Demo(dir, 1, 1, List.of(0.5, 0.999), "200", 128, 64, false, "off", null)
+        new Demo(dir, 1, 1, 64, List.of(0.999), "50", 128, 64, false, "off", null)
                 .run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         String text = out.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("What the numbers show:"), text);
         assertTrue(text.contains("Global MP vs uniform at 99.9%:"), text);
         assertTrue(text.contains("Layer collapse: Global MP empties") || text.contains("No layer collapse"), text);
         assertTrue(text.contains("Report: " + dir.resolve("report.md").toAbsolutePath()), text);
-        for (String f : List.of("report.md", "results.csv", "results.json", "plan.json", "cells.jsonl", Plots.ACCURACY_SPARSITY, Plots.ACCURACY_FLOPS, Plots.LAYERS)) {
+        for (String f : List.of("report.md", "results.csv", "results.json", "plan.json", "cells.jsonl", Report.ACCURACY_SPARSITY, Report.ACCURACY_FLOPS, Report.LAYERS)) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
-        assertEquals(1 + 8, Files.readAllLines(dir.resolve("results.csv")).size());
+        assertEquals(1 + 4, Files.readAllLines(dir.resolve("results.csv")).size());
 
         // the command line: --resume reuses every finished cell
-        int code = Main.run("demo", "--out", dir.toString(), "--epochs", "1", "--finetune-epochs", "1", "--sparsities", "0.5,0.999", "--mt", "200",
+        int code = Main.run("demo", "--out", dir.toString(), "--epochs", "1", "--finetune-epochs", "1", "--finetune-samples", "64", "--sparsities", "0.999", "--mt", "50",
                 "--train-size", "128", "--test-size", "64", "--progress", "off", "--resume");
         assertEquals(0, code);
-        assertEquals(8, Files.readAllLines(dir.resolve("cells.jsonl")).size(), "nothing ran twice");
+        assertEquals(4, Files.readAllLines(dir.resolve("cells.jsonl")).size(), "nothing ran twice");
     }
 
     @Test

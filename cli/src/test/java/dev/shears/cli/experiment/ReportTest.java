@@ -32,7 +32,7 @@ class ReportTest {
                 new CellResult.Layer("fc3", 400_000, fc3, collapse, collapse), new CellResult.Layer("fc4", 5_000, 500, false, false));
         long dense = 2_000_000, sparse = Math.round(dense * (1 - flopsPruned));
         return new CellResult(FP, method, s, seed, s, 430_500, Math.round(430_500 * (1 - s)), dense, sparse, 90, collapse ? 10 : 50, acc, acc + 0.5,
-                1, !collapse, layers, null, 2);
+                1, !collapse, layers, null, 2, "test host");
     }
 
     static List<CellResult> cells() {
@@ -75,8 +75,8 @@ class ReportTest {
         List<String> f = Findings.of(p, Summary.of(p, c), c);
         String all = String.join("\n", f);
         assertTrue(all.contains("Claim 1 does not hold everywhere here: 3 of 4 comparisons"), all);
-        assertTrue(all.contains("lamp at 50%: 90.00% vs Global MP 89.00%, within one standard deviation"), all);
-        assertTrue(all.contains("uniform at 99%: 12.00% vs Global MP 10.00%"), all);
+        assertTrue(all.contains("lamp at 50%: 90.00% vs Global MP 89.00% (+1.00 points, within one standard deviation)"), all);
+        assertTrue(all.contains("uniform at 99%: 12.00% vs Global MP 10.00% (+2.00 points)"), all);
         assertTrue(all.contains("Global MP vs uniform at 99%: 10.00% vs 12.00% (Global MP is BELOW uniform"), all);
         assertTrue(all.contains("Layer collapse: Global MP empties fc3 at 99% in 2 of 2 runs (accuracy 10.00%, network cut); Global MP + MT (100) keeps 100 weights there (accuracy 70.00%)"), all);
         assertTrue(all.contains("FLOPs pruned by Global MP at each sparsity: 50%: 30% vs uniform 50%"), all);
@@ -100,7 +100,7 @@ class ReportTest {
         Plan p = plan();
         List<CellResult> c = cells();
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        Report.write(dir, p, c, 16, Report.Context.of(p, List.of("a note")).withCommand("shears experiment --x"), true, new PrintStream(log));
+        Report.write(dir, p, c, 16, Report.Context.of(List.of("a note")).withCommand("shears experiment --x"), true, new PrintStream(log));
         String md = Files.readString(dir.resolve(Report.MD));
         assertTrue(md.contains("shears experiment --x") && md.contains("a note") && md.contains("| 99% |") && md.contains("## Machine and versions"), md);
         assertTrue(md.contains("| 50% | 89.00 ± 1.41 | 89.00 ± 1.41 | 88.00 ± 1.41 | 90.00 ± 1.41 |"), md);
@@ -112,7 +112,7 @@ class ReportTest {
         assertTrue(csv.get(5).contains(",fc3,fc3,false,"), csv.get(5));
         String json = Files.readString(dir.resolve(Report.JSON));
         assertTrue(json.contains("\"findings\"") && json.contains("\"total_cells\": 16"), json.substring(0, 300));
-        for (String png : Plots.FILES) {
+        for (String png : Report.PLOTS) {
             byte[] b = Files.readAllBytes(dir.resolve(png));
             assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(b, 4), png + " is a PNG; log: " + log);
             assertTrue(md.contains("](" + png + ")"), md);

@@ -32,9 +32,9 @@ class SweepTest {
     }
 
     static Plan plan() {
-        return new Plan("sweep-test", "lenet5", Map.of(), "fashion-mnist", null, 96, 48, "none", Stage.sgd(1, 32, 0.05, 0.9, false, 5e-4),
-                Stage.sgd(1, 32, 0.01, 0.9, false, 5e-4), List.of(), List.of("global", "global-mt", "uniform"), List.of(0.5, 0.999), List.of(0L),
-                "200", "exact", null, List.of());
+        return new Plan("sweep-test", "lenet5", Map.of(), "fashion-mnist", null, 64, 32, "none", Stage.sgd(1, 32, 0.05, 0.9, false, 5e-4),
+                Stage.sgd(1, 32, 0.01, 0.9, false, 5e-4), List.of(), List.of("global", "global-mt", "uniform"), List.of(0.999), List.of(0L),
+                "50", "exact", null, List.of());
     }
 
     static Sweep sweep(Plan p, Path dir, ByteArrayOutputStream log) {
@@ -50,24 +50,34 @@ class SweepTest {
         }));
     }
 
+    @TempDir
+    static Path shared;
+    private static Sweep.Outcome whole;
+
+    /** The uninterrupted sweep, run once for both tests. */
+    static synchronized Sweep.Outcome whole() {
+        if (whole == null) whole = sweep(plan(), shared.resolve("whole"), new ByteArrayOutputStream()).run();
+        return whole;
+    }
+
     @Test
     void aCrashedSweepResumesAndEndsWhereAnUninterruptedOneDoes(@TempDir Path tmp) throws Exception {
         Plan p = plan();
-        Sweep.Outcome whole = sweep(p, tmp.resolve("whole"), new ByteArrayOutputStream()).run();
-        assertEquals(6, whole.ran());
-        assertEquals(6, whole.cells().size());
+        Sweep.Outcome whole = whole();
+        assertEquals(3, whole.ran());
+        assertEquals(3, whole.cells().size());
 
         Path dir = tmp.resolve("crashed");
-        // first a failure after the second finished cell (its line is already on disk)
-        Sweep.Listener afterTwo = new Sweep.Listener() {
+        // first a failure after the first finished cell (its line is already on disk)
+        Sweep.Listener afterOne = new Sweep.Listener() {
             @Override
             public void cellDone(CellResult r, int done, int total) {
-                if (done == 2) throw new Crash("injected failure after cell 2");
+                if (done == 1) throw new Crash("injected failure after cell 1");
             }
         };
-        assertThrows(Crash.class, () -> sweep(p, dir, new ByteArrayOutputStream()).listener(afterTwo).run());
-        assertEquals(2, new CellStore(dir).load(p.fingerprint()).cells().size());
-        // then a failure in the middle of the fourth cell's fine-tuning: cell 3 is kept, cell 4 is lost
+        assertThrows(Crash.class, () -> sweep(p, dir, new ByteArrayOutputStream()).listener(afterOne).run());
+        assertEquals(1, new CellStore(dir).load(p.fingerprint()).cells().size());
+        // then a failure in the middle of the third cell's fine-tuning: cell 2 is kept, cell 3 is lost
         List<String> started = new ArrayList<>();
         Sweep.Listener midCell = new Sweep.Listener() {
             @Override
@@ -82,28 +92,27 @@ class SweepTest {
         };
         ByteArrayOutputStream log2 = new ByteArrayOutputStream();
         assertThrows(Crash.class, () -> sweep(p, dir, log2).listener(midCell).run());
-        assertTrue(log2.toString(StandardCharsets.UTF_8).contains("resuming: 2 of 6 cells already finished"), log2.toString(StandardCharsets.UTF_8));
-        assertEquals(3, new CellStore(dir).load(p.fingerprint()).cells().size());
+        assertTrue(log2.toString(StandardCharsets.UTF_8).contains("resuming: 1 of 3 cells already finished"), log2.toString(StandardCharsets.UTF_8));
+        assertEquals(2, new CellStore(dir).load(p.fingerprint()).cells().size());
         assertFalse(new CellStore(dir).load(p.fingerprint()).cells().containsKey(started.get(1)), "the cell in flight is not recorded");
 
         ByteArrayOutputStream log3 = new ByteArrayOutputStream();
         Sweep.Outcome resumed = sweep(p, dir, log3).run();
-        assertEquals(3, resumed.reused());
-        assertEquals(3, resumed.ran());
+        assertEquals(2, resumed.reused());
+        assertEquals(1, resumed.ran());
         assertEquals(results(whole.cells()), results(resumed.cells()), "the resumed sweep equals the uninterrupted one");
-        assertEquals(6, Files.readAllLines(dir.resolve(CellStore.FILE)).size(), "each cell recorded once");
+        assertEquals(3, Files.readAllLines(dir.resolve(CellStore.FILE)).size(), "each cell recorded once");
 
         Sweep.Outcome again = sweep(p, dir, new ByteArrayOutputStream()).run();
         assertEquals(0, again.ran(), "a finished sweep runs nothing");
         String csv = Files.readString(dir.resolve(Report.CSV));
-        assertEquals(7, csv.lines().count(), csv);
+        assertEquals(4, csv.lines().count(), csv);
         assertTrue(Files.readString(dir.resolve(Report.MD)).contains("| 99.9% |"));
     }
 
     @Test
-    void cellsRecordPruningAccuraciesFlopsAndCollapse(@TempDir Path tmp) {
-        Plan p = plan();
-        Sweep.Outcome o = sweep(p, tmp, new ByteArrayOutputStream()).run();
+    void cellsRecordPruningAccuraciesFlopsAndCollapse() {
+        Sweep.Outcome o = whole();
         for (CellResult c : o.cells()) {
             assertEquals(430_500, c.weights(), "LeNet-5's prunable weights");
             assertEquals(c.sparsity(), c.achieved(), 1.5 / c.weights(), c.key() + " reaches its sparsity");
@@ -113,19 +122,35 @@ class SweepTest {
             assertTrue(c.flopsPruned() > 0 && c.flopsPruned() < 1);
             assertEquals(1, c.epochs());
         }
-        CellResult uniform = find(o, "uniform", 0.5), global = find(o, "global", 0.999), mt = find(o, "global-mt", 0.999);
-        assertEquals(0.5, uniform.flopsPruned(), 1e-3, "uniform pruning removes FLOPs in proportion");
-        for (CellResult.Layer l : mt.layers()) assertTrue(l.kept() >= Math.min(200, l.weights()), "MT keeps 200 weights in " + l.name());
+        CellResult uniform = find(o, "uniform", 0.999), global = find(o, "global", 0.999), mt = find(o, "global-mt", 0.999);
+        assertEquals(0.999, uniform.flopsPruned(), 1e-3, "uniform pruning removes FLOPs in proportion");
+        for (CellResult.Layer l : mt.layers()) assertTrue(l.kept() >= Math.min(50, l.weights()), "MT keeps 50 weights in " + l.name());
         // collapse flags agree with the per-layer counts, and a cut network is flagged
         for (CellResult c : o.cells()) {
             for (CellResult.Layer l : c.layers()) assertEquals(l.kept() == 0, l.collapsed(), c.key() + " " + l.name());
-            assertEquals(c.fatalLayers().isEmpty(), c.connected(), c.key() + ": LeNet-5 has no bypass, so any empty layer cuts it");
+            assertEquals(c.collapsedLayers(), c.fatalLayers(), c.key() + ": LeNet-5 has no bypass, so any empty layer cuts it");
+            assertEquals(c.collapsedLayers().isEmpty(), c.connected(), c.key());
         }
         // LeNet-5 barely trained: conv1's 500 weights (init bound 1/sqrt(25)) outweigh the others (bounds 1/sqrt(500), 1/sqrt(800)),
         // so the 430 weights Global MP keeps at 99.9% empty other layers, while MT keeps every layer alive
         assertFalse(global.collapsedLayers().isEmpty(), "Global MP at 99.9% empties a layer: " + global.layers());
         assertFalse(global.connected());
         assertTrue(mt.collapsedLayers().isEmpty() && mt.connected(), "MT keeps every layer: " + mt.layers());
+    }
+
+    @Test
+    void gradualAndDataDrivenMethodsRun(@TempDir Path tmp) {
+        Plan p = new Plan("sweep-test-2", "lenet5", Map.of(), "fashion-mnist", null, 64, 32, "none", Stage.sgd(2, 32, 0.05, 0.9, false, 5e-4),
+                Stage.sgd(1, 32, 0.01, 0.9, false, 5e-4), List.of(), List.of("snip", "gradual-global"), List.of(0.9), List.of(3L),
+                null, "paper", null, List.of());
+        Sweep.Outcome o = sweep(p, tmp, new ByteArrayOutputStream()).run();
+        CellResult snip = find(o, "snip", 0.9), gradual = find(o, "gradual-global", 0.9);
+        assertEquals(0.9, snip.achieved(), 1.0 / snip.weights());
+        assertTrue(snip.denseAccuracy() > 0 && snip.epochs() == 1);
+        assertEquals(0.9, gradual.achieved(), 1.0 / gradual.weights(), "the cubic schedule ends at the target");
+        assertEquals(2, gradual.epochs(), "gradual-global trains with the dense recipe");
+        assertTrue(Double.isNaN(gradual.denseAccuracy()) && Double.isNaN(gradual.prunedAccuracy()), "it never had a dense model");
+        assertTrue(gradual.note().contains("pruning events"), gradual.note());
     }
 
     private static CellResult find(Sweep.Outcome o, String m, double s) {

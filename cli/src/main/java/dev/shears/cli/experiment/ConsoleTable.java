@@ -8,8 +8,8 @@ import java.util.Locale;
  * (mean over seeds), the FLOPs pruned, and a mark where a layer collapsed ("!" = a layer empty,
  * "X" = the network cut). Text only; report.md has the full tables.
  */
-final class DemoTable {
-    private DemoTable() {}
+final class ConsoleTable {
+    private ConsoleTable() {}
 
     static String table(Plan plan, List<Summary> summaries) {
         List<String> methods = plan.methods().stream().filter(m -> summaries.stream().anyMatch(s -> s.method().equals(m))).toList();
