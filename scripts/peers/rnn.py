@@ -8,7 +8,9 @@ variants: `eager` (Python loop) and `jit` (W x for all steps as one matmul, the 
 with torch.jit.script) - the shared peer's slowest and fastest batch-1 variants.
 GRU is torch.nn.GRU(I, H, batch_first=True), one layer (its loop runs inside ATen).
 
-Inference: batch 1, one sequence, eval, torch.no_grad(): us/sequence (each call timed).
+Inference: batch 1, one sequence, eval, torch.no_grad(): us/sequence (each call timed), with the
+CPU times of the same calls (time.process_time: all threads; time.thread_time: the calling thread,
+with PEER_THREADS=1 the whole computation) next to the wall time.
 Training: batch B, forward + cross-entropy + backward through time + Adam(lr=1e-2) step:
 sequences/s. Median and fastest repeat after warm-up, printed as `name value unit` lines
 like the shared peers, with a `# contention ... foreign_share=` line at the end.
@@ -68,21 +70,27 @@ def emit(name, value, unit):
 
 
 def timed(fn, warmup, min_reps, max_reps):
+    """Wall times, process CPU times (all threads) and the calling thread's CPU times of the same calls."""
     for _ in range(warmup):
         fn()
-    times, start = [], time.perf_counter()
+    times, cpu, own, start = [], [], [], time.perf_counter()
     while len(times) < max_reps and (len(times) < min_reps or time.perf_counter() - start < budget):
-        t0 = time.perf_counter()
+        c0, o0, t0 = time.process_time(), time.thread_time(), time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return times
+        own.append(time.thread_time() - o0)
+        cpu.append(time.process_time() - c0)
+    return times, cpu, own
 
 
-def report(base, times, work, unit_scale, unit, rate):
+def report(base, measured, work, unit_scale, unit, rate):
+    times, cpu, own = measured
     med, best = statistics.median(times), min(times)
     emit(f"{base}.{unit}.n", len(times), "runs")
     emit(f"{base}.{unit}.med", med * unit_scale, unit)
     emit(f"{base}.{unit}.min", best * unit_scale, unit)
+    emit(f"{base}.cpu_{unit}.mean", statistics.mean(cpu) * unit_scale, unit)
+    emit(f"{base}.thread_cpu_{unit}.med", statistics.median(own) * unit_scale, unit)
     emit(f"{base}.seq_per_s.med", work / med, rate)
     emit(f"{base}.seq_per_s.best", work / best, rate)
 

@@ -27,7 +27,10 @@ import picocli.CommandLine.Option;
  * and the linear head, no gradients), microseconds per sequence. Larger batches: a training step
  * (forward, softmax cross-entropy, backward through time, Adam at lr 1e-2, as the peer) in
  * sequences per second, with the forward and backward shares. Random N(0, 1) inputs, random
- * labels; median and best after warm-up, printed as {@code name value unit} lines like the peers.
+ * labels; median and best after warm-up, printed as {@code name value unit} lines like the peers,
+ * with CPU times per call too: the process's (all threads, a coarse clock, hence the mean) and the
+ * calling thread's (with {@code --threads 1} the whole computation, without JIT or GC threads):
+ * fairer figures than wall time on a loaded machine.
  * Not a kernel micro-benchmark (those are in the jmh module). Pinned by CliTest's smoke run.
  */
 @Command(name = "rnn", description = "Recurrent cells: batch-1 inference latency (us/sequence) or training throughput (sequences/s).", sortOptions = false)
@@ -59,7 +62,7 @@ final class BenchRnnCommand implements Runnable {
     @Option(names = "--seconds", defaultValue = "3", description = "Time budget of the measured runs (default: ${DEFAULT-VALUE}).")
     double seconds;
 
-    @Option(names = "--warmup", description = "Untimed runs first (default: 200 for batch 1, 5 for training).")
+    @Option(names = "--warmup", description = "Untimed runs first (default: at least 200 calls and 2 s for batch 1, 5 steps and 3 s for training).")
     Integer warmup;
 
     @Option(names = "--max-reps", defaultValue = "2000", description = "At most this many measured runs (default: ${DEFAULT-VALUE}).")
@@ -104,21 +107,38 @@ final class BenchRnnCommand implements Runnable {
         }
     }
 
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** CPU time of the calling thread, nanoseconds (with --threads 1: the whole computation, without JIT and GC threads). */
+    private static long threadCpuNanos() {
+        return THREADS.getCurrentThreadCpuTime();
+    }
+
+    /** CPU time of this process (all its threads), nanoseconds; -1 when the VM does not say. */
+    private static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
+    }
+
     private void infer(Model net, Tensor x, String tag) {
-        int w = warmup != null ? warmup : 200;
-        for (int i = 0; i < w; i++) net.forward(x, false);
-        List<Double> us = new ArrayList<>();
+        long warmEnd = System.nanoTime() + 2_000_000_000L;
+        for (int i = 0; warmup != null ? i < warmup : (i < 200 || System.nanoTime() < warmEnd); i++) net.forward(x, false); // C2 needs a while
+        List<Double> us = new ArrayList<>(), cpu = new ArrayList<>(), own = new ArrayList<>();
         long budget = (long) (seconds * 1e9), start = System.nanoTime();
         while (us.size() < maxReps && (us.size() < 10 || System.nanoTime() - start < budget)) {
-            long t0 = System.nanoTime();
+            long c0 = processCpuNanos(), o0 = threadCpuNanos(), t0 = System.nanoTime();
             net.forward(x, false);
             us.add((System.nanoTime() - t0) / 1e3);
+            own.add((threadCpuNanos() - o0) / 1e3);
+            cpu.add((processCpuNanos() - c0) / 1e3);
         }
         String base = tag + ".infer_b1";
         double med = median(us), min = Collections.min(us);
         emit(base + ".us.n", us.size(), "runs");
         emit(base + ".us.med", med, "us");
         emit(base + ".us.min", min, "us");
+        emit(base + ".cpu_us.mean", mean(cpu), "us");
+        emit(base + ".thread_cpu_us.med", median(own), "us");
         emit(base + ".seq_per_s.med", 1e6 / med, "seq/s");
         emit(base + ".seq_per_s.best", 1e6 / min, "seq/s");
     }
@@ -126,13 +146,15 @@ final class BenchRnnCommand implements Runnable {
     private void train(Model net, Workspace ws, Tensor x, Tensor y, String tag) {
         Optimizer opt = OptimizerConfig.adam(0).create(net.parameters(), ws);
         int w = warmup != null ? warmup : 5;
+        long warmEnd = System.nanoTime() + 3_000_000_000L; // without --warmup: at least 5 steps and 3 s (C2 compiles the kernels meanwhile)
         Tensor d = null;
-        List<Double> total = new ArrayList<>(), fwd = new ArrayList<>(), bwd = new ArrayList<>();
+        List<Double> total = new ArrayList<>(), fwd = new ArrayList<>(), bwd = new ArrayList<>(), cpu = new ArrayList<>(), own = new ArrayList<>();
         long budget = (long) (seconds * 1e9), start = 0;
         for (int i = 0; ; i++) {
+            if (i == w && warmup == null && System.nanoTime() < warmEnd) w++; // keep warming up
             if (i == w) start = System.nanoTime();
             if (i >= w && (total.size() >= maxReps || (total.size() >= 5 && System.nanoTime() - start > budget))) break;
-            long t0 = System.nanoTime();
+            long c0 = processCpuNanos(), o0 = threadCpuNanos(), t0 = System.nanoTime();
             Tensor logits = net.forward(x, true);
             if (d == null) d = ws.floats("dLogits", logits.shape());
             SoftmaxCrossEntropy.compute(logits, y, 0, d);
@@ -141,9 +163,11 @@ final class BenchRnnCommand implements Runnable {
             net.backward(d);
             long t2 = System.nanoTime();
             opt.step(1e-2);
-            long t3 = System.nanoTime();
+            long t3 = System.nanoTime(), c3 = processCpuNanos(), o3 = threadCpuNanos();
             if (i >= w) {
                 total.add((t3 - t0) / 1e6);
+                cpu.add((c3 - c0) / 1e6);
+                own.add((o3 - o0) / 1e6);
                 fwd.add((t1 - t0) / 1e6);
                 bwd.add((t2 - t1) / 1e6);
             }
@@ -153,10 +177,16 @@ final class BenchRnnCommand implements Runnable {
         emit(base + ".ms.n", total.size(), "runs");
         emit(base + ".ms.med", med, "ms");
         emit(base + ".ms.min", min, "ms");
+        emit(base + ".cpu_ms.mean", mean(cpu), "ms");
+        emit(base + ".thread_cpu_ms.med", median(own), "ms");
         emit(base + ".forward_ms.med", median(fwd), "ms");
         emit(base + ".backward_ms.med", median(bwd), "ms");
         emit(base + ".seq_per_s.med", batch / (med / 1e3), "seq/s");
         emit(base + ".seq_per_s.best", batch / (min / 1e3), "seq/s");
+    }
+
+    private static double mean(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).average().orElse(0);
     }
 
     private static double median(List<Double> v) {
