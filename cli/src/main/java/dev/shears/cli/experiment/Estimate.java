@@ -8,18 +8,17 @@ import dev.shears.nn.models.ModelZoo;
 import dev.shears.nn.models.Network;
 import dev.shears.nn.optim.Optimizer;
 import dev.shears.nn.optim.OptimizerConfig;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * How long a plan takes on this machine, for {@code --dry-run}: a few training steps (forward,
- * backward, SGD step) and evaluation passes of the plan's model on random inputs of the data's
- * shape are timed here and now, per sample, then multiplied by the samples the plan trains and
- * evaluates. A small batch keeps the measurement short for big models; per-sample cost at larger
- * batches is usually lower, so the figure leans high. Data loading is not included. Not a
- * benchmark (the jmh module has those). Pinned by PlanTest (the counting), not the timing.
+ * How long a plan takes on this machine, for {@code --dry-run}: after a warm-up, three training
+ * steps (forward, backward, SGD step) and three evaluation passes of the plan's model on random
+ * inputs of the data's shape are timed here and now, per sample (median), then multiplied by the
+ * samples the plan trains and evaluates. The measuring batch is capped near 1 G multiply-accumulates
+ * so big models stay quick; per-sample cost at the plan's larger batches is usually lower, so the
+ * figure leans high. Data loading is not included. Not a benchmark (the jmh module has those).
+ * Pinned by PlanTest (the counting), not the timing.
  */
 record Estimate(double trainSecondsPerSample, double evalSecondsPerSample, int measureBatch, long trainSamples, long evalSamples) {
 
@@ -79,8 +78,8 @@ record Estimate(double trainSecondsPerSample, double evalSecondsPerSample, int m
         ModelConfig cfg = sh.length == 3 ? new ModelConfig(sh[0], sh[1], sh[2], shape.classes(), 0, plan.modelOptions())
                 : new ModelConfig(1, sh[0], sh[1], shape.classes(), 0, plan.modelOptions());
         try (Network net = ModelZoo.create(plan.model(), cfg); Workspace ws = new Workspace("estimate")) {
-            // about 0.2 G multiply-accumulates per forward pass keeps the measurement to seconds
-            int batch = (int) Math.max(1, Math.min(Math.min(plan.dense().batch(), 32), 200_000_000L / Math.max(1, net.macs())));
+            // about 1 G multiply-accumulates per forward pass: batches big enough to be typical, steps of seconds at most
+            int batch = (int) Math.max(1, Math.min(Math.min(plan.dense().batch(), 32), 1_000_000_000L / Math.max(1, net.macs())));
             int[] xs = new int[sh.length + 1];
             xs[0] = batch;
             System.arraycopy(sh, 0, xs, 1, sh.length);
@@ -89,36 +88,46 @@ record Estimate(double trainSecondsPerSample, double evalSecondsPerSample, int m
             float[] xv = new float[Math.toIntExact(x.size())];
             for (int i = 0; i < xv.length; i++) xv[i] = (float) r.nextGaussian();
             x.copyFrom(xv);
-            Tensor d = null;
             Optimizer opt = OptimizerConfig.sgd(0.9, false, 0).create(net.parameters(), ws);
-            List<Double> trainTimes = new ArrayList<>(), evalTimes = new ArrayList<>();
-            long budget = System.nanoTime() + 2_000_000_000L;
-            for (int step = 0; step < 6 && (step < 2 || System.nanoTime() < budget); step++) {
+            Tensor d = null;
+            // warm-up (the JIT compiles the kernels on the first steps): at least 2 steps and 3 s, at most 20 steps
+            long warmEnd = System.nanoTime() + 3_000_000_000L;
+            for (int step = 0; step < 20 && (step < 2 || System.nanoTime() < warmEnd); step++) d = trainStep(net, opt, x, d, r, ws);
+            double[] train = new double[3], eval = new double[3];
+            for (int i = 0; i < 3; i++) {
                 long t0 = System.nanoTime();
-                Tensor logits = net.forward(x, true);
-                if (d == null) {
-                    d = ws.floats("dlogits", logits.shape());
-                    float[] dv = new float[Math.toIntExact(d.size())];
-                    for (int i = 0; i < dv.length; i++) dv[i] = (float) (r.nextGaussian() * 1e-3);
-                    d.copyFrom(dv);
-                }
-                opt.zeroGrad();
-                net.backward(d);
-                opt.step(1e-6);
-                if (step > 0) trainTimes.add((System.nanoTime() - t0) / 1e9 / batch); // step 0 warms up
+                trainStep(net, opt, x, d, r, ws);
+                train[i] = (System.nanoTime() - t0) / 1e9 / batch;
             }
-            for (int step = 0; step < 4 && (step < 2 || System.nanoTime() < budget + 500_000_000L); step++) {
+            for (int i = 0; i < 4; i++) {
                 long t0 = System.nanoTime();
                 net.forward(x, false);
-                if (step > 0) evalTimes.add((System.nanoTime() - t0) / 1e9 / batch);
+                if (i > 0) eval[i - 1] = (System.nanoTime() - t0) / 1e9 / batch; // the first builds the evaluation activations
             }
             long[] n = samples(plan, shape.train(), shape.test());
-            return new Estimate(min(trainTimes), min(evalTimes), batch, n[0], n[1]);
+            return new Estimate(median(train), median(eval), batch, n[0], n[1]);
         }
     }
 
-    private static double min(List<Double> v) {
-        return v.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+    /** One forward, backward and SGD step at a tiny rate; returns the (reused) gradient of the logits. */
+    private static Tensor trainStep(Network net, Optimizer opt, Tensor x, Tensor d, SplittableRandom r, Workspace ws) {
+        Tensor logits = net.forward(x, true);
+        if (d == null) {
+            d = ws.floats("dlogits", logits.shape());
+            float[] dv = new float[Math.toIntExact(d.size())];
+            for (int i = 0; i < dv.length; i++) dv[i] = (float) (r.nextGaussian() * 1e-3);
+            d.copyFrom(dv);
+        }
+        opt.zeroGrad();
+        net.backward(d);
+        opt.step(1e-6);
+        return d;
+    }
+
+    private static double median(double[] v) {
+        double[] c = v.clone();
+        java.util.Arrays.sort(c);
+        return c[c.length / 2];
     }
 
     String describe() {
