@@ -92,6 +92,12 @@ public final class Sweep {
     }
 
     public Outcome run() {
+        try (FolderLock lock = FolderLock.acquire(out)) {
+            return runLocked();
+        }
+    }
+
+    private Outcome runLocked() {
         CellStore store = new CellStore(out);
         CellStore.Loaded loaded = store.load(plan.fingerprint());
         List<Plan.Cell> grid = plan.cells();

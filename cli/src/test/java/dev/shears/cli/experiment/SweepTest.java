@@ -105,6 +105,10 @@ class SweepTest {
 
         Sweep.Outcome again = sweep(p, dir, new ByteArrayOutputStream()).run();
         assertEquals(0, again.ran(), "a finished sweep runs nothing");
+        try (FolderLock held = FolderLock.acquire(dir)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sweep(p, dir, new ByteArrayOutputStream()).run());
+            assertTrue(e.getMessage().contains("another shears experiment is running"), e.getMessage());
+        }
         String csv = Files.readString(dir.resolve(Report.CSV));
         assertEquals(4, csv.lines().count(), csv);
         assertTrue(Files.readString(dir.resolve(Report.MD)).contains("| 99.9% |"));

@@ -18,10 +18,10 @@ import java.lang.foreign.ValueLayout;
  * W1 (r_W, F), W2 (H, r_W), U1 (r_U, H), U2 (H, r_U)); the factors are multiplied out once per
  * pass, so a step costs the same at any rank. Parameters carry EdgeML's names and init (W, U and
  * factors 0.1 N(0, 1), biases (1, H) ones, zeta (1, 1) 1.0, nu -4.0). Buffers are time-major (a
- * step's rows are contiguous: a batch-major layout puts rows a power of two apart, which thrashes
- * the caches and cost 10x here). Backward through time keeps every step's z, c and h from the forward; per-thread sums of the weight gradients are reduced in
- * block order (deterministic for a thread count). Not a general cell API (no initial state, no
- * per-step outputs). Pinned by RnnGradientCheckTest and the golden test.
+ * step's rows contiguous; batch-major rows a power of two apart thrashed the caches, 10x slower).
+ * Backward through time keeps every step's z, c and h from the forward; per-thread sums of the
+ * weight gradients are reduced in block order (deterministic for a thread count). Not a general
+ * cell API (no initial state, no per-step outputs). Pinned by RnnGradientCheckTest and RnnGoldenTest.
  */
 public final class FastGrnn implements Layer {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;

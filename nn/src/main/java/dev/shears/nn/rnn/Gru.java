@@ -17,8 +17,9 @@ import java.lang.foreign.ValueLayout;
  * {@code z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)}, {@code n = tanh(W_in x + b_in + r (W_hn h + b_hn))},
  * {@code h' = (1 - z) n + z h}, h_0 = 0; the output is h_T. The baseline cell next to FastGRNN.
  * The input projections of all steps are one product; buffers are time-major (a step's rows are
- * contiguous); backward through time keeps every step's gates and {@code W_hh h + b_hh}, overwriting them with their gradients.
- * Not bidirectional, not stacked. Pinned by RnnGradientCheckTest and the golden test.
+ * contiguous); backward through time keeps every step's gates and {@code W_hh h + b_hh} and
+ * overwrites them with their gradients. Not bidirectional, not stacked. Pinned by
+ * RnnGradientCheckTest and RnnGoldenTest.
  */
 public final class Gru implements Layer {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
