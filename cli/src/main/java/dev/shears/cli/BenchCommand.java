@@ -35,12 +35,13 @@ import picocli.CommandLine.Option;
  * instead. Not a micro-benchmark harness (kernels are in the jmh module). Pinned by CliTest.
  */
 @Command(name = "bench", description = "End-to-end benchmarks (see: shears bench train --help).",
-        subcommands = {BenchCommand.Train.class, BenchRnnCommand.class})
+        subcommands = {BenchCommand.Train.class, BenchRnnCommand.class, BenchInferCommand.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
         System.out.println("usage: shears bench train --model resnet32 --batch 128 [--steps N --warmup W --threads T]");
         System.out.println("       shears bench rnn --cell fastgrnn|gru --input 9 --hidden 128 --steps 128 --batch 1|128");
+        System.out.println("       shears bench infer --model resnet32 --sparsity 0.95 --batch 1 [--iters N --explain]");
     }
 
     @Command(name = "train", description = "Training-step throughput of a zoo model (random data), or one epoch over a dataset.", sortOptions = false)

@@ -144,7 +144,7 @@ public final class CudaCheck {
      * side; TF32 inputs carry 10 mantissa bits, so a product is off by at most 2^-9 relative.
      */
     static List<Accuracy> compare(List<CudaGemmBackend> cudas, GemmBackend java, Case c, long seed) {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             int lda = c.transA() ? c.m() : c.k(), ldb = c.transB() ? c.k() : c.n();
             long aSize = (long) c.m() * c.k(), bSize = (long) c.k() * c.n(), cSize = (long) c.m() * c.n();
             MemorySegment a = random(arena, aSize, seed), b = random(arena, bSize, seed + 1000);
@@ -184,7 +184,7 @@ public final class CudaCheck {
 
     /** The row for {@code c}: java, fp32 incl, fp32 W kept, fp32 excl, tf32 incl, tf32 excl, in GFLOP/s. */
     private static List<String> time(GemmBackend java, CudaGemmBackend fp32, CudaGemmBackend tf32, Case c, double scale) {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             int lda = c.transA() ? c.m() : c.k(), ldb = c.transB() ? c.k() : c.n(), ldc = c.n();
             long aSize = (long) c.m() * c.k(), bSize = (long) c.k() * c.n(), cSize = (long) c.m() * c.n();
             MemorySegment a = random(arena, aSize, 7), b = random(arena, bSize, 8), out = arena.allocate(cSize * 4, 64);

@@ -32,6 +32,8 @@ public final class BatchNorm2d implements Layer {
     private final float[] scale, shift, xCoefficient; // (c): per-channel affine maps of a pass
     private int batch;
     private boolean lastTraining;
+    private boolean gradientInPlace; // dy is private: dx is computed into it
+    private Tensor ones;             // (h*w) of 1: adds a constant to a plane with one axpy
     private Tensor x, y, dx;            // (N, c, h, w)
 
     public BatchNorm2d(Params params, String name, int[] inShape) {
@@ -70,12 +72,19 @@ public final class BatchNorm2d implements Layer {
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return new int[] {c, h, w}; }
     @Override public int[] outputShape() { return new int[] {c, h, w}; }
+    @Override public boolean ownsOutput() { return true; }
+    @Override public boolean ownsInputGradient() { return true; }
+    @Override public void receivesPrivateGradient() { gradientInPlace = true; }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         y = acts.floats(name + ".out", batch, c, h, w);
-        dx = acts.floats(name + ".dx", batch, c, h, w);
+        dx = gradientInPlace ? null : acts.floats(name + ".dx", batch, c, h, w);
+        if (gradientInPlace) {
+            ones = acts.floats(name + ".ones", h * w);
+            Params.constant(ones, 1f);
+        }
     }
 
     // x: (N, c, h, w) -> y: (N, c, h, w)
@@ -135,7 +144,8 @@ public final class BatchNorm2d implements Layer {
         Shapes.requireBatch(name, n, batch);
         int p = h * w;
         long count = (long) n * p;
-        MemorySegment xs = x.segment(), ds = dy.segment(), dxs = dx.segment();
+        Tensor out = gradientInPlace ? dy : dx;
+        MemorySegment xs = x.segment(), ds = dy.segment(), dxs = out.segment();
         MemorySegment g = gamma.value().segment(), dg = gamma.grad().segment(), db = beta.grad().segment();
         Reductions.channelSum(ds, 0, n, c, p, sum);
         Reductions.channelCenteredDot(ds, 0, xs, 0, n, c, p, mean, sumSq); // sum dy * (x - mean)
@@ -155,11 +165,18 @@ public final class BatchNorm2d implements Layer {
             for (int plane = from; plane < to; plane++) {
                 int ch = plane % c;
                 long at = (long) plane * p;
-                Elementwise.fill(dxs, at, shift[ch], p);
-                Elementwise.axpy(scale[ch], ds, at, dxs, at, p);
-                if (xCoefficient[ch] != 0f) Elementwise.axpy(xCoefficient[ch], xs, at, dxs, at, p);
+                if (dxs == ds) {
+                    Elementwise.scale(dxs, at, scale[ch], p); // in place: dx = a dy, then + b x, then + k
+                    if (xCoefficient[ch] != 0f) Elementwise.axpy(xCoefficient[ch], xs, at, dxs, at, p);
+                    if (shift[ch] != 0f) Elementwise.axpy(shift[ch], ones.segment(), 0, dxs, at, p);
+                } else {
+                    Elementwise.fill(dxs, at, shift[ch], p);
+                    Elementwise.axpy(scale[ch], ds, at, dxs, at, p);
+                    if (xCoefficient[ch] != 0f) Elementwise.axpy(xCoefficient[ch], xs, at, dxs, at, p);
+                }
             }
         });
-        return dx;
+        return out;
     }
+
 }

@@ -7,6 +7,8 @@ import dev.shears.engine.kernels.Elementwise;
 import dev.shears.engine.kernels.Gemm;
 import dev.shears.engine.kernels.Im2col;
 import dev.shears.engine.kernels.Reductions;
+import dev.shears.engine.kernels.Sparse;
+import dev.shears.engine.kernels.SparseMatrix;
 import dev.shears.nn.Parameter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -37,6 +39,9 @@ public final class Conv2d implements Layer {
     private final Parameter weight;   // (oc, c/groups, k, k)
     private final Parameter bias;     // (oc) or null
     private boolean needInputGradient = true;
+    private SparseMatrix sparseWeight; // (oc, ckk) CSR of the masked weight for eval-mode forward, or null (dense)
+    private SparseDirectConv sparseDirect; // the same nonzeros as padded-input offsets (k > 1 or strided/padded 1x1)
+    private float[][] sparsePadded, sparseOut; // per-lane heap scratch of the direct sparse forward
 
     private long columnFloats = COLUMN_FLOATS;
     private ActivationMemory acts;
@@ -90,10 +95,41 @@ public final class Conv2d implements Layer {
     public Parameter bias() { return bias; }
     public int groups() { return groups; }
 
+    /**
+     * Eval-mode forward runs {@code s} (the masked weight as (oc, c*k*k), snapshotted by the
+     * caller, see SparseInference) through the sparse SpMM instead of the GEMM; null goes back to
+     * dense. Training forward always uses the dense weight. Only for groups == 1.
+     */
+    public void useSparseWeight(SparseMatrix s) {
+        useSparseWeight(s, false);
+    }
+
+    /**
+     * As {@link #useSparseWeight(SparseMatrix)}; with {@code direct} (and k > 1, stride or padding)
+     * eval forward skips im2col and runs the nonzeros straight over the padded input, which wins
+     * on small late layers at batch 1 and loses on large early ones (SparseInference times both).
+     */
+    public void useSparseWeight(SparseMatrix s, boolean direct) {
+        if (s != null && (groups != 1 || s.rows() != oc || s.cols() != ckk)) {
+            throw new IllegalArgumentException("layer '" + name + "': sparse weight " + s + " does not fit a groups=1 conv weight (" + oc + ", " + ckk
+                    + "), groups=" + groups);
+        }
+        sparseWeight = s;
+        sparseDirect = s == null || pointwise || !direct ? null : new SparseDirectConv(s, c, h, w, oc, oh, ow, k, stride, pad);
+    }
+
+    /** The sparse weight eval-mode forward uses, or null when it runs dense. */
+    public SparseMatrix sparseWeight() { return sparseWeight; }
+
+    /** Whether eval forward runs the sparse weight without im2col. */
+    public boolean sparseDirect() { return sparseDirect != null; }
+
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return new int[] {c, h, w}; }
     @Override public int[] outputShape() { return new int[] {oc, oh, ow}; }
     @Override public void skipInputGradient() { needInputGradient = false; }
+    @Override public boolean ownsOutput() { return true; }
+    @Override public boolean ownsInputGradient() { return needInputGradient; }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {
@@ -157,6 +193,10 @@ public final class Conv2d implements Layer {
             return y;
         }
         int p = oh * ow;
+        if (!training && sparseWeight != null) {
+            sparseForward(n);
+            return y;
+        }
         MemorySegment ws = weight.value().segment(), xs = x.segment(), ys = y.segment();
         MemorySegment columns = acts.scratch(ActivationMemory.Slot.COLUMNS);
         MemorySegment rowScratch = chunk > 1 ? acts.scratch(ActivationMemory.Slot.ROWS) : null;
@@ -180,6 +220,40 @@ public final class Conv2d implements Layer {
             for (int b = 0; b < nb; b++) addBias(ys, n0 + b);
         });
         return y;
+    }
+
+    // sparse eval forward, per image: Y (oc, oh*ow) = W_sparse (oc, c*k*k) x columns (c*k*k, oh*ow), or x itself for 1x1
+    private void sparseForward(int n) {
+        int p = oh * ow;
+        SparseMatrix s = sparseWeight;
+        MemorySegment xs = x.segment(), ys = y.segment();
+        MemorySegment columns = acts.scratch(ActivationMemory.Slot.COLUMNS);
+        SparseDirectConv direct = sparseDirect;
+        if (direct != null) {
+            int lanesNow = Math.max(1, lanes);
+            if (sparsePadded == null || sparsePadded.length < lanesNow || sparsePadded[0].length != direct.paddedFloats()) {
+                sparsePadded = new float[lanesNow][direct.paddedFloats()]; // borders stay zero: only interiors are written
+                sparseOut = new float[lanesNow][oc * p];
+            }
+            MemorySegment bs = bias == null ? null : bias.value().segment();
+            overChunks((lane, n0, nb) -> {
+                for (int b = n0; b < n0 + nb; b++) direct.forward(xs, (long) b * c * h * w, bs, ys, (long) b * oc * p, sparsePadded[lane], sparseOut[lane]);
+            });
+            return;
+        }
+        overChunks((lane, n0, nb) -> {
+            for (int b = n0; b < n0 + nb; b++) {
+                MemorySegment col = xs;
+                long colOff = (long) b * c * p;
+                if (!pointwise) {
+                    col = columns;
+                    colOff = lane * columnStride;
+                    im2col(xs, b, 1, col, colOff);
+                }
+                Sparse.spmm(s, p, 1f, col, colOff, p, 0f, ys, (long) b * oc * p, p);
+                addBias(ys, b);
+            }
+        });
     }
 
     // dy: (N, oc, oh, ow) -> dx: (N, c, h, w); dW += dy_rows . columns^T; db += sum dy

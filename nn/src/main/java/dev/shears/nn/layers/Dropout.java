@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 /**
  * Inverted dropout: in training each value is kept with probability 1-p and scaled by 1/(1-p);
  * in evaluation it is the identity. The mask comes from (seed, call count, block), so a run is
- * reproducible whatever the thread count. Pinned by GradientCheckTest and DropoutTest.
+ * reproducible whatever the thread count. Pinned by GradientCheckTest and NetworkTest (reseeding).
  */
 public final class Dropout implements Layer {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -19,7 +19,7 @@ public final class Dropout implements Layer {
     private final String name;
     private final int[] shape;
     private final double p;
-    private final long seed;
+    private long seed;
     private long calls;
     private int batch;
     private boolean lastTraining;
@@ -38,6 +38,12 @@ public final class Dropout implements Layer {
     @Override public int[] outputShape() { return shape.clone(); }
 
     public double probability() { return p; }
+
+    /** Restarts the mask stream from {@code newSeed} (the trainer reseeds per epoch, so a resumed run repeats its masks). */
+    public void reseed(long newSeed) {
+        seed = newSeed;
+        calls = 0;
+    }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {

@@ -21,6 +21,7 @@ public final class Flatten implements Layer {
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return in.clone(); }
     @Override public int[] outputShape() { return new int[] {features}; }
+    @Override public boolean passesGradientThrough() { return true; }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {

@@ -37,4 +37,25 @@ public interface Layer {
 
     /** True when forward writes into x (an in-place layer). */
     default boolean overwritesInput() { return false; }
+
+    /**
+     * True when forward returns a buffer this layer owns, that its backward never reads and that
+     * aliases nothing else: a following residual add may then accumulate into it in place.
+     */
+    default boolean ownsOutput() { return false; }
+
+    /**
+     * True when the dx backward returns is private: a buffer no one else reads afterwards (its own,
+     * or the private dy it was told it may overwrite). A residual add may accumulate into it.
+     */
+    default boolean ownsInputGradient() { return false; }
+
+    /** True when backward returns dy itself or a view of it (in-place or reshaping layers). */
+    default boolean passesGradientThrough() { return false; }
+
+    /**
+     * Called by the container before {@link #allocate}: the dy this layer's backward receives is
+     * read by no one after it, so the layer may compute dx into it and allocate no dx of its own.
+     */
+    default void receivesPrivateGradient() {}
 }

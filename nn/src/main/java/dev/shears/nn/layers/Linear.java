@@ -4,6 +4,8 @@ import dev.shears.engine.Tensor;
 import dev.shears.engine.kernels.Elementwise;
 import dev.shears.engine.kernels.Gemm;
 import dev.shears.engine.kernels.Reductions;
+import dev.shears.engine.kernels.Sparse;
+import dev.shears.engine.kernels.SparseMatrix;
 import dev.shears.nn.Parameter;
 import java.lang.foreign.MemorySegment;
 
@@ -18,6 +20,7 @@ public final class Linear implements Layer {
     private final Parameter weight; // (out, in)
     private final Parameter bias;   // (out) or null
     private boolean needInputGradient = true;
+    private SparseMatrix sparseWeight; // (out, in) CSR of the masked weight for eval-mode forward, or null (dense)
     private int batch;
     private Tensor x;    // (N, in): the last forward's input
     private Tensor y;    // (N, out)
@@ -38,10 +41,27 @@ public final class Linear implements Layer {
     public Parameter weight() { return weight; }
     public Parameter bias() { return bias; }
 
+    /**
+     * Eval-mode forward runs {@code s} (the masked weight (out, in), snapshotted by the caller,
+     * see SparseInference) as an SpMV at batch 1 and a sparse linear when batched; null goes back
+     * to dense. Training forward always uses the dense weight.
+     */
+    public void useSparseWeight(SparseMatrix s) {
+        if (s != null && (s.rows() != out || s.cols() != in)) {
+            throw new IllegalArgumentException("layer '" + name + "': sparse weight " + s + " does not fit the weight (" + out + ", " + in + ")");
+        }
+        sparseWeight = s;
+    }
+
+    /** The sparse weight eval-mode forward uses, or null when it runs dense. */
+    public SparseMatrix sparseWeight() { return sparseWeight; }
+
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return new int[] {in}; }
     @Override public int[] outputShape() { return new int[] {out}; }
     @Override public void skipInputGradient() { needInputGradient = false; }
+    @Override public boolean ownsOutput() { return true; }
+    @Override public boolean ownsInputGradient() { return needInputGradient; }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {
@@ -57,6 +77,12 @@ public final class Linear implements Layer {
         Shapes.requireBatch(name, n, batch);
         this.x = x;
         MemorySegment ys = y.segment();
+        if (!training && sparseWeight != null) {
+            MemorySegment b = bias == null ? null : bias.value().segment();
+            if (n == 1) Sparse.spmv(sparseWeight, x.segment(), 0, b, 0, ys, 0);
+            else Sparse.linear(sparseWeight, n, x.segment(), 0, in, b, 0, ys, 0, out);
+            return y;
+        }
         Gemm.sgemm(false, true, n, out, in, 1f, x.segment(), 0, in, weight.value().segment(), 0, in, 0f, ys, 0, out);
         if (bias != null) {
             MemorySegment b = bias.value().segment();

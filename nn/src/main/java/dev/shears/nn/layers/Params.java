@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  * The registry a model's layers create their parameters and buffers through: one workspace owns
  * the memory, names are unique (PyTorch state_dict names), order is creation order. Initialisers
  * are seeded per tensor from (seed, name, block), so the same seed gives the same weights whatever
- * the thread count or construction order. Not a module tree. Pinned by ParamsTest and ModelZooTest.
+ * the thread count or construction order. Not a module tree. Pinned by ModelZooTest (seeding, init).
  */
 public final class Params {
     private static final int INIT_BLOCK = 1 << 16;

@@ -24,6 +24,7 @@ public final class ReLU implements Layer {
     @Override public int[] inputShape() { return shape.clone(); }
     @Override public int[] outputShape() { return shape.clone(); }
     @Override public boolean overwritesGradient() { return true; }
+    @Override public boolean passesGradientThrough() { return true; }
     @Override public boolean overwritesInput() { return true; }
 
     @Override

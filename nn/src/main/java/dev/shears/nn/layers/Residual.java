@@ -9,14 +9,17 @@ import java.util.Arrays;
  * Residual add: y = main(x) + shortcut(x), the shortcut being the identity when null. Backward
  * sends dy down both branches and adds their dx. Neither branch may write into its input or
  * its dy (both are shared); the constructor checks. Activation after the add is a separate
- * layer. Pinned by GradientCheckTest and the golden tests.
+ * layer. When the main branch owns its output (and its dx) the sums are accumulated there in
+ * place, so a block needs no buffers of its own. Pinned by GradientCheckTest and the golden tests.
  */
 public final class Residual implements Layer {
     private final String name;
     private final Layer main;
     private final Layer shortcut; // null = identity
+    private final boolean addIntoMain;       // forward adds the shortcut into main's output buffer
+    private final boolean addIntoMainGradient; // backward adds the shortcut's dx into main's dx buffer
     private int batch;
-    private Tensor y, dx;
+    private Tensor y, dx; // own buffers, only when the in-place adds are not allowed
 
     public Residual(String name, Layer main, Layer shortcut) {
         int[] in = main.inputShape(), out = main.outputShape();
@@ -33,6 +36,8 @@ public final class Residual implements Layer {
         this.name = name;
         this.main = main;
         this.shortcut = shortcut;
+        this.addIntoMain = main.ownsOutput();
+        this.addIntoMainGradient = main.ownsInputGradient();
     }
 
     public Layer main() { return main; }
@@ -42,14 +47,16 @@ public final class Residual implements Layer {
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return main.inputShape(); }
     @Override public int[] outputShape() { return main.outputShape(); }
+    @Override public boolean ownsOutput() { return true; }
+    @Override public boolean ownsInputGradient() { return true; }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         main.allocate(acts, batch);
         if (shortcut != null) shortcut.allocate(acts, batch);
-        y = acts.floats(name + ".out", Shapes.prepend(batch, outputShape()));
-        dx = acts.floats(name + ".dx", Shapes.prepend(batch, inputShape()));
+        y = addIntoMain ? null : acts.floats(name + ".out", Shapes.prepend(batch, outputShape()));
+        dx = addIntoMainGradient ? null : acts.floats(name + ".dx", Shapes.prepend(batch, inputShape()));
     }
 
     // x: (N, in...) -> y = main(x) + shortcut(x): (N, out...)
@@ -58,8 +65,9 @@ public final class Residual implements Layer {
         Shapes.requireBatch(name, Shapes.batchOf(name, x, inputShape()), batch);
         Tensor a = main.forward(x, training);
         Tensor b = shortcut == null ? x : shortcut.forward(x, training);
-        add(a, b, y);
-        return y;
+        Tensor out = addIntoMain ? a : y;
+        add(a, b, out);
+        return out;
     }
 
     // dy: (N, out...) -> dx = main'(dy) + shortcut'(dy)
@@ -68,8 +76,9 @@ public final class Residual implements Layer {
         Shapes.requireBatch(name, Shapes.batchOf(name, dy, outputShape()), batch);
         Tensor a = main.backward(dy);
         Tensor b = shortcut == null ? dy : shortcut.backward(dy);
-        add(a, b, dx);
-        return dx;
+        Tensor out = addIntoMainGradient ? a : dx;
+        add(a, b, out);
+        return out;
     }
 
     private static void add(Tensor a, Tensor b, Tensor out) {

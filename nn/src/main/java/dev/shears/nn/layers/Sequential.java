@@ -30,6 +30,26 @@ public final class Sequential implements Layer {
         }
         this.name = name;
         this.layers = List.copyOf(layers);
+        markPrivateGradients(false);
+    }
+
+    /**
+     * Tells each layer whether the dy it receives is private: the next layer returns a private dx,
+     * or passes through a dy that is itself private; the last layer's dy comes from outside and
+     * is private only when this sequence was told so.
+     */
+    private void markPrivateGradients(boolean incomingPrivate) {
+        boolean priv = incomingPrivate;
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            if (priv) layers.get(i).receivesPrivateGradient();
+            Layer l = layers.get(i);
+            priv = l.ownsInputGradient() || (l.passesGradientThrough() && priv);
+        }
+    }
+
+    @Override
+    public void receivesPrivateGradient() {
+        markPrivateGradients(true);
     }
 
     public List<Layer> layers() { return Collections.unmodifiableList(layers); }
@@ -40,6 +60,9 @@ public final class Sequential implements Layer {
     @Override public void skipInputGradient() { layers.getFirst().skipInputGradient(); }
     @Override public boolean overwritesGradient() { return layers.getLast().overwritesGradient(); }
     @Override public boolean overwritesInput() { return layers.getFirst().overwritesInput(); }
+    @Override public boolean ownsOutput() { return layers.getLast().ownsOutput(); }
+    @Override public boolean ownsInputGradient() { return layers.getFirst().ownsInputGradient(); }
+    @Override public boolean passesGradientThrough() { return layers.stream().allMatch(Layer::passesGradientThrough); }
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {

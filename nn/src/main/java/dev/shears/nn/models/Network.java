@@ -6,11 +6,13 @@ import dev.shears.engine.Workspace;
 import dev.shears.nn.Model;
 import dev.shears.nn.Parameter;
 import dev.shears.nn.layers.ActivationMemory;
+import dev.shears.nn.layers.Dropout;
 import dev.shears.nn.layers.GlobalAvgPool;
 import dev.shears.nn.layers.Layer;
 import dev.shears.nn.layers.Params;
 import dev.shears.nn.layers.Residual;
 import dev.shears.nn.layers.Sequential;
+import dev.shears.nn.train.Seeded;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +25,7 @@ import java.util.function.Consumer;
  * after its first run. Pinned by NetworkTest,
  * ModelZooTest and the golden tests.
  */
-public final class Network implements Model {
+public final class Network implements Model, Seeded {
     private final Map<String, String> spec;
     private final Workspace parameterMemory;
     private final Params params;
@@ -79,6 +81,15 @@ public final class Network implements Model {
             walk(r.main(), visit);
             if (r.shortcut() != null) walk(r.shortcut(), visit);
         }
+    }
+
+    /** Restarts every dropout layer's mask stream as a function of (seed, epoch, layer position). */
+    @Override
+    public void reseed(long seed, int epoch) {
+        long[] index = {0};
+        walk(root, l -> {
+            if (l instanceof Dropout d) d.reseed(seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + index[0]++);
+        });
     }
 
     /** Dense MACs of the global average pools per sample (counted by STR, never pruned). */

@@ -226,6 +226,27 @@ class GradientCheckTest {
         }
     }
 
+    /** Residual sums in its own buffers (main's output or dx not owned by main) as well as in place. */
+    @ParameterizedTest(name = "residual with pool first={0}")
+    @CsvSource({"true", "false"})
+    void residualWithOwnBuffers(boolean poolFirst) {
+        int n = 2, c = 3, h = 5, w = 4;
+        int[] in = {c, h, w};
+        try (Workspace ws = new Workspace("t")) {
+            Params params = GradCheck.params(ws);
+            Conv2d conv = new Conv2d(params, "conv", in, c, 3, 1, 1, 1, false);
+            AvgPool2d pool = new AvgPool2d("pool", in, 3, 1, 1);
+            Residual block = new Residual("block", new Sequential("main", poolFirst ? List.of(pool, conv) : List.of(conv, pool)), null);
+            assertEquals(!poolFirst, block.main().ownsInputGradient());
+            assertEquals(poolFirst, block.main().ownsOutput());
+            check("residual own buffers", block, params.parameters(), n, (x, pr) -> {
+                double[] a = poolFirst ? Reference.conv2d(Reference.avgPool(x, n, c, h, w, 3, 1, 1), pr[0], null, n, c, h, w, c, 3, 1, 1, 1)
+                        : Reference.avgPool(Reference.conv2d(x, pr[0], null, n, c, h, w, c, 3, 1, 1, 1), n, c, h, w, 3, 1, 1);
+                return Reference.add(a, x);
+            }, true, uniform(new SplittableRandom(poolFirst ? 1 : 2), n * c * h * w, -1, 1), 53);
+        }
+    }
+
     @ParameterizedTest(name = "cross-entropy smoothing={0}")
     @CsvSource({"0.0", "0.1"})
     void softmaxCrossEntropy(double eps) {

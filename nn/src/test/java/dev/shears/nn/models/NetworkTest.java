@@ -98,6 +98,22 @@ class NetworkTest {
     }
 
     @Test
+    void reseedingRepeatsTheDropoutMasks() {
+        try (Network m = ModelZoo.create("wrn-10-1", ModelConfig.of(3, 8, 8, 3)); Tensor x = TestData.randomTensor(5, 4, 3, 8, 8)) {
+            m.reseed(1, 3);
+            float[] a = m.forward(x, true).toFloatArray();
+            float[] b = m.forward(x, true).toFloatArray();
+            m.reseed(1, 3);
+            float[] c = m.forward(x, true).toFloatArray();
+            m.reseed(1, 4);
+            float[] d = m.forward(x, true).toFloatArray();
+            assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b), "a new mask every step");
+            assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(c), "same (seed, epoch), same masks");
+            assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(d), "another epoch, other masks");
+        }
+    }
+
+    @Test
     void wrongShapesAreClearErrors() {
         try (Network m = ModelZoo.create("lenet5", ModelConfig.mnist()); Tensor x = TestData.randomTensor(1, 2, 1, 32, 32);
              Tensor ok = TestData.randomTensor(1, 2, 1, 28, 28); Tensor d = TestData.randomTensor(1, 3, 10)) {

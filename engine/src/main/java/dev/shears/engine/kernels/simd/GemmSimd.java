@@ -1,6 +1,8 @@
 package dev.shears.engine.kernels.simd;
 
+import dev.shears.engine.Parallel;
 import dev.shears.engine.kernels.GemmKernel;
+import dev.shears.engine.simd.SimdProbe;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -8,41 +10,268 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD twin of GemmScalar (first version: row-broadcast FMA, op(B) packed row-major on the heap
- * when transposed). Pinned by GemmTest.
+ * SIMD twin of GemmScalar: a packed, cache-blocked, register-blocked, threaded SGEMM (the
+ * BLIS loop nest). Threads own disjoint blocks of C (static split, no reduction across threads);
+ * each packs its own panels into per-thread heap buffers that are reused across calls. Not a
+ * general BLAS: single precision, row-major only. Pinned by GemmTest; timed by jmh GemmBench.
  */
 public final class GemmSimd implements GemmKernel {
-    private static final VectorSpecies<Float> S = SimdWidth.floatSpecies(dev.shears.engine.simd.SimdProbe.decision().enabled()
-            ? dev.shears.engine.simd.SimdProbe.decision().bits() : SimdWidth.preferredBits());
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    /** The probe's width when SIMD is on, else the CPU's preferred width (tests load this twin anyway). */
+    static final VectorSpecies<Float> S = SimdWidth.floatSpecies(
+            SimdProbe.decision().enabled() ? SimdProbe.decision().bits() : SimdWidth.preferredBits());
+    private static final int L = S.length();
+    /** Micro-tile rows: 8 where AVX-512 gives 32 vector registers, 6 with AVX2's 16 (see GemmMicroKernel). */
+    static final int MR = SimdWidth.preferredBits() >= 512 ? 8 : 6;
+    /** Micro-tile columns: two vectors. */
+    static final int NR = 2 * L;
+    /** K block: an A sliver (MR x KC, 16 KB) sits in L1 while B slivers stream past; larger KC halves C traffic. */
+    static final int KC = 512;
+    /** M block: the packed A block (MC x KC = 256 KB at MR 8) stays in the 1 MB L2. */
+    static final int MC = MR * 16;
+    /** N block: the packed B panel (KC x NC, 8 MB) lives in L3, reused by every M block. */
+    static final int NC = 4096;
+    /** An M block of A up to this many floats (4 MB) is packed once for all B panels. */
+    static final long KEEP_A_FLOATS = 1 << 20;
+    /** B panel size (floats) when only one M block uses it: 512 KB, half of L2. */
+    static final int PANEL_FLOATS = 128 * 1024;
+    /** Below this many multiply-adds the small path skips packing and tiling. */
+    static final long SMALL = 32 * 32 * 32;
+    /** Below this many multiply-adds one thread is faster than a hand-off to the pool. */
+    static final long PARALLEL_MIN = 64 * 64 * 64;
+
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final int threads;
+
+    /** Uses every thread of {@link Parallel}. */
+    public GemmSimd() {
+        this(Parallel.threads());
+    }
+
+    /** Uses at most {@code threads} threads of {@link Parallel} (benchmarks compare 1 and 2). */
+    public GemmSimd(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("GemmSimd: threads must be >= 1, got " + threads);
+        this.threads = Math.min(threads, Parallel.threads());
+    }
+
+    /** A line for logs and benchmarks: width and blocking. */
+    public static String describe() {
+        return "GemmSimd " + S.vectorBitSize() + "-bit, micro-tile " + MR + "x" + NR + ", KC " + KC + ", MC " + MC + ", NC " + NC;
+    }
 
     @Override
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       MemorySegment a, long aOffset, int lda,
                       MemorySegment b, long bOffset, int ldb,
                       float beta, MemorySegment c, long cOffset, int ldc) {
-        float[] bp = new float[k * n];
-        for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) {
-            bp[p * n + j] = b.getAtIndex(F, bOffset + (transB ? (long) j * ldb + p : (long) p * ldb + j));
+        // guard: empty output, empty reduction (C = beta*C), tiny problems
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            scale(m, n, beta, c, cOffset, ldc);
+            return;
         }
-        float[] row = new float[n];
-        int bound = S.loopBound(n);
+        long volume = (long) m * n * k;
+        if (volume <= SMALL) {
+            small(SCRATCH.get(), transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+            return;
+        }
+        // split: threads take disjoint tile ranges of C along M or N, whichever balances better
+        int mTiles = (m + MR - 1) / MR, nTiles = (n + NR - 1) / NR;
+        int t = volume < PARALLEL_MIN ? 1 : Math.min(threads, Math.max(mTiles, nTiles));
+        if (t == 1) {
+            block(SCRATCH.get(), transA, transB, 0, m, 0, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+            return;
+        }
+        boolean splitN = splitCost(ceilDiv(nTiles, t), NR, mTiles, m) <= splitCost(ceilDiv(mTiles, t), MR, nTiles, n); // ties: N
+        int parts = t;
+        Parallel.forEachChunk(parts, part -> {
+            int tiles = splitN ? nTiles : mTiles, unit = splitN ? NR : MR, len = splitN ? n : m;
+            int from = (int) Math.min(len, (long) tiles * part / parts * unit);
+            int to = (int) Math.min(len, (long) tiles * (part + 1) / parts * unit);
+            if (from >= to) return;
+            Scratch s = SCRATCH.get();
+            if (splitN) block(s, transA, transB, 0, m, from, to, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+            else block(s, transA, transB, from, to, 0, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+        });
+    }
+
+    /** C rows [m0, m1) x columns [n0, n1): the blocked loop nest on one thread. */
+    private static void block(Scratch s, boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k, float alpha,
+                              MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                              float beta, MemorySegment c, long cOff, int ldc) {
+        // loopBound: NC x KC panels of B, MC x KC blocks of A, MR x NR tiles of C
+        // one M block uses each B panel once: keep the panel L2-sized so it is still there when used,
+        // and pack that M block of A once for all panels when it is small
+        boolean oneMBlock = m1 - m0 <= MC;
+        int kStep = ceilDiv(k, ceilDiv(k, KC)); // equal K blocks: no short last block paying a whole C pass
+        int ncMax = oneMBlock ? Math.clamp(PANEL_FLOATS / kStep / NR * NR, NR, NC) : NC;
+        int mPad = ceilDiv(m1 - m0, MR) * MR;
+        boolean keepA = oneMBlock && n1 - n0 > ncMax && (long) mPad * k <= KEEP_A_FLOATS;
+        if (keepA) {
+            float[] ap = s.a(mPad * k);
+            for (int pc = 0; pc < k; pc += kStep) GemmPacking.packA(transA, a, aOff, lda, m0, m1 - m0, pc, Math.min(kStep, k - pc), ap, pc * mPad, MR, s.tile);
+        }
+        for (int jc = n0; jc < n1; jc += ncMax) {
+            int nc = Math.min(ncMax, n1 - jc);
+            for (int pc = 0; pc < k; pc += kStep) {
+                int kc = Math.min(kStep, k - pc);
+                float betaK = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
+                float[] bp = s.b(ceilDiv(nc, NR) * NR * kc);
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, NR, s.tile);
+                for (int ic = m0; ic < m1; ic += MC) {
+                    int mc = Math.min(MC, m1 - ic);
+                    float[] ap;
+                    int a0 = 0;
+                    if (keepA) {
+                        ap = s.a(0);
+                        a0 = pc * mPad;
+                    } else {
+                        ap = s.a(ceilDiv(mc, MR) * MR * kc);
+                        GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, ap, 0, MR, s.tile);
+                    }
+                    // each MR-row strip of C left to right: its A sliver stays in L1, B slivers stream
+                    // from L2/L3, and C is written as row streams (what matters when K is short; for
+                    // long K this order measured as fast as B-sliver-outer)
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        for (int jr = 0; jr < nc; jr += NR) tile(s, kc, ap, a0, ir, bp, jr, mc, nc, c, cOff + (long) (ic + ir) * ldc + jc + jr, ldc, alpha, betaK);
+                    }
+                }
+            }
+        }
+    }
+
+    /** One MR x NR tile of C: body (the micro-kernel), then tail (its sums scaled into C; ragged edges lane by lane). */
+    private static void tile(Scratch s, int kc, float[] ap, int a0, int ir, float[] bp, int jr, int mc, int nc,
+                             MemorySegment c, long ci, int ldc, float alpha, float beta) {
+        kernel(kc, ap, a0 + ir * kc, bp, jr * kc, s.tile);
+        storeTile(s.tile, Math.min(MR, mc - ir), Math.min(NR, nc - jr), c, ci, ldc, alpha, beta);
+    }
+
+    private static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
+        if (MR == 8) GemmMicroKernel.kernel8(kc, ap, ao, bp, bo, tile);
+        else GemmMicroKernel.kernel6(kc, ap, ao, bp, bo, tile);
+    }
+
+    /**
+     * C tile = alpha*sums (beta 0), + C (beta 1), or + beta*C (fused), a vector at a time for a full
+     * tile and lane by lane with the same arithmetic for a ragged one, so no C element depends on
+     * how the work was split.
+     */
+    private static void storeTile(float[] tile, int rows, int cols, MemorySegment c, long ci, int ldc, float alpha, float beta) {
+        if (rows == MR && cols == NR) {
+            FloatVector va = FloatVector.broadcast(S, alpha), vb = FloatVector.broadcast(S, beta);
+            for (int r = 0; r < MR; r++) {
+                long row = 4 * (ci + (long) r * ldc);
+                for (int v = 0; v < NR; v += L) {
+                    FloatVector y = FloatVector.fromArray(S, tile, r * NR + v).mul(va);
+                    long at = row + 4L * v;
+                    if (beta != 0f) {
+                        FloatVector old = FloatVector.fromMemorySegment(S, c, at, NO);
+                        y = beta == 1f ? y.add(old) : old.fma(vb, y);
+                    }
+                    y.intoMemorySegment(c, at, NO);
+                }
+            }
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int q = 0; q < cols; q++) {
+                long at = ci + (long) r * ldc + q;
+                float y = tile[r * NR + q] * alpha;
+                c.setAtIndex(F, at, beta == 0f ? y : beta == 1f ? y + c.getAtIndex(F, at) : Math.fma(c.getAtIndex(F, at), beta, y));
+            }
+        }
+    }
+
+    /** C = beta*C (beta 0 writes zeros, so NaN in C does not survive). */
+    private static void scale(int m, int n, float beta, MemorySegment c, long cOff, int ldc) {
         for (int i = 0; i < m; i++) {
-            java.util.Arrays.fill(row, 0f);
+            for (int j = 0; j < n; j++) {
+                long at = cOff + (long) i * ldc + j;
+                c.setAtIndex(F, at, beta == 0f ? 0f : beta * c.getAtIndex(F, at));
+            }
+        }
+    }
+
+    /**
+     * Small-size path: op(A) and op(B) copied row-major into scratch (any transpose), then each row
+     * of C accumulated as broadcast(a[i][p]) * B row p, a vector at a time, with a scalar tail.
+     */
+    private static void small(Scratch s, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                              MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                              float beta, MemorySegment c, long cOff, int ldc) {
+        float[] as = s.smallA(m * k), bs = s.smallB(k * n), row = s.row(n);
+        for (int i = 0; i < m; i++) {
+            for (int p = 0; p < k; p++) as[i * k + p] = a.getAtIndex(F, aOff + (transA ? (long) p * lda + i : (long) i * lda + p));
+        }
+        for (int p = 0; p < k; p++) {
+            for (int j = 0; j < n; j++) bs[p * n + j] = b.getAtIndex(F, bOff + (transB ? (long) j * ldb + p : (long) p * ldb + j));
+        }
+        int bound = S.loopBound(n); // loopBound: whole vectors of a C row
+        for (int i = 0; i < m; i++) {
+            java.util.Arrays.fill(row, 0, n, 0f);
             for (int p = 0; p < k; p++) {
-                float av = a.getAtIndex(F, aOffset + (transA ? (long) p * lda + i : (long) i * lda + p));
+                float av = as[i * k + p];
                 FloatVector va = FloatVector.broadcast(S, av);
                 int j = 0;
-                for (; j < bound; j += S.length()) {
-                    FloatVector.fromArray(S, bp, p * n + j).fma(va, FloatVector.fromArray(S, row, j)).intoArray(row, j);
+                // body: one accumulator per vector of the row (the row lives in L1: no register blocking
+                // pays at these sizes); tail: the last n % L columns one by one
+                for (; j < bound; j += L) {
+                    FloatVector.fromArray(S, bs, p * n + j).fma(va, FloatVector.fromArray(S, row, j)).intoArray(row, j);
                 }
-                for (; j < n; j++) row[j] = Math.fma(av, bp[p * n + j], row[j]);
+                for (; j < n; j++) row[j] = Math.fma(av, bs[p * n + j], row[j]);
             }
+            long ci = cOff + (long) i * ldc;
             for (int j = 0; j < n; j++) {
-                long ci = cOffset + (long) i * ldc + j;
-                float old = beta == 0f ? 0f : beta * c.getAtIndex(F, ci);
-                c.setAtIndex(F, ci, alpha * row[j] + old);
+                float v = alpha * row[j];
+                c.setAtIndex(F, ci + j, beta == 0f ? v : v + beta * c.getAtIndex(F, ci + j));
             }
+        }
+    }
+
+    /**
+     * Per-thread work per unit of k when each thread takes {@code ownTiles} tiles ({@code unit} wide)
+     * of the split dimension: its vector FMAs plus the floats it packs, its own share of the split
+     * operand and all of the other one ({@code otherLen}). Packing a float costs about one FMA.
+     */
+    private static long splitCost(int ownTiles, int unit, int otherTiles, int otherLen) {
+        return (long) ownTiles * otherTiles * MR * NR / L + (long) ownTiles * unit + otherLen;
+    }
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    /** Per-thread packing buffers: grown to the largest call seen, then reused (no allocation per call). */
+    private static final class Scratch {
+        private float[] a = new float[0], b = new float[0], smallA = new float[0], smallB = new float[0], row = new float[0];
+        final float[] tile = new float[MR * NR];
+
+        float[] a(int size) {
+            if (a.length < size) a = new float[size];
+            return a;
+        }
+
+        float[] b(int size) {
+            if (b.length < size) b = new float[size];
+            return b;
+        }
+
+        float[] smallA(int size) {
+            if (smallA.length < size) smallA = new float[size];
+            return smallA;
+        }
+
+        float[] smallB(int size) {
+            if (smallB.length < size) smallB = new float[size];
+            return smallB;
+        }
+
+        float[] row(int size) {
+            if (row.length < size) row = new float[size];
+            return row;
         }
     }
 }

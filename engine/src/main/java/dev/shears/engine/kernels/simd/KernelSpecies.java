@@ -14,4 +14,26 @@ final class KernelSpecies {
 
     static final VectorSpecies<Float> FLOAT = SimdProbe.decision().enabled()
             ? SimdWidth.floatSpecies(SimdProbe.decision().bits()) : FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * The lanes' sum in lane order. {@code reduceLanes(ADD)} may add in another order once C2 has
+     * compiled the caller than before, so a run's result would depend on JIT timing; this keeps
+     * "same seed, same threads, same bits" (TrainerTest's resume check pins it).
+     */
+    static float sumLanes(FloatVector v) {
+        float[] lanes = v.toArray();
+        float s = 0f;
+        for (float f : lanes) s += f;
+        return s;
+    }
+
+    /**
+     * e^x per lane through StrictMath: the same bits in every JIT tier. {@code lanewise(EXP)} runs
+     * a vector math library once compiled and a Java fallback before, which differ in the last bit.
+     */
+    static FloatVector exp(FloatVector v) {
+        float[] lanes = v.toArray();
+        for (int i = 0; i < lanes.length; i++) lanes[i] = (float) StrictMath.exp(lanes[i]);
+        return FloatVector.fromArray(v.species(), lanes, 0);
+    }
 }

@@ -53,7 +53,7 @@ public final class ReductionSimd implements ReductionKernel {
         }
         int bound = S.loopBound(len);
         for (; i < bound; i += L) a0 = a0.add(load(x, off + i)); // vector tail
-        double acc = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD); // reduce
+        double acc = KernelSpecies.sumLanes(a0.add(a1).add(a2.add(a3))); // reduce
         for (; i < len; i++) acc += x.getAtIndex(F, off + i); // scalar tail
         return acc;
     }
@@ -83,7 +83,7 @@ public final class ReductionSimd implements ReductionKernel {
             FloatVector d = load(x, off + i).sub(mv);
             a0 = d.fma(d, a0);
         }
-        double acc = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        double acc = KernelSpecies.sumLanes(a0.add(a1).add(a2.add(a3)));
         for (; i < len; i++) {
             double d = x.getAtIndex(F, off + i) - m;
             acc += d * d;
@@ -104,7 +104,7 @@ public final class ReductionSimd implements ReductionKernel {
         }
         int bound = S.loopBound(len);
         for (; i < bound; i += L) a0 = load(a, ao + i).fma(load(b, bo + i).sub(mv), a0);
-        double acc = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        double acc = KernelSpecies.sumLanes(a0.add(a1).add(a2.add(a3)));
         for (; i < len; i++) acc += (double) a.getAtIndex(F, ao + i) * (b.getAtIndex(F, bo + i) - m);
         return acc;
     }

@@ -265,8 +265,8 @@ public final class RnnSimd implements RnnKernel {
             }
         }
         long s = accOffset + 2L * h;
-        acc.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, s, at(acc, s) + sumZeta.reduceLanes(VectorOperators.ADD));
-        acc.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, s + 1, at(acc, s + 1) + sumNu.reduceLanes(VectorOperators.ADD));
+        acc.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, s, at(acc, s) + KernelSpecies.sumLanes(sumZeta));
+        acc.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, s + 1, at(acc, s + 1) + KernelSpecies.sumLanes(sumNu));
     }
 
     // ------------------------------------------------------------------ GRU gates

@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SIMD twin of SoftmaxScalar. Per row: a max pass, an exp-and-sum pass (exponentials stored in
- * the output), a scaling pass. Exponentials use {@code lanewise(EXP)}, specified to Math.exp's
- * accuracy (1 ulp in double, then narrowed to float) but not bit-identical to the spec; sums
+ * the output), a scaling pass. Exponentials go through KernelSpecies.exp (StrictMath per lane:
+ * the same bits in every JIT tier, which lanewise(EXP) is not; within 1 ulp of the spec's Math.exp
+ * before narrowing to float), so results are reproducible but not bit-identical to the spec; sums
  * accumulate in float lanes (rows are short: 10 to 1000 classes) and finish in double. Anatomy of
  * each pass: guard (a row shorter than a vector is handled by the masked tail alone), bound, body
  * with one accumulator (rows are short and EXP dominates the cost, so more chains buy nothing),
@@ -48,17 +49,17 @@ public final class SoftmaxSimd implements SoftmaxKernel {
         FloatVector acc = FloatVector.zero(S);
         int bound = S.loopBound(cols), k = 0;
         for (; k < bound; k += L) {
-            FloatVector e = load(x, xr + k).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = KernelSpecies.exp(load(x, xr + k).sub(max));
             if (y != null) e.intoMemorySegment(y, (yr + k) * 4, ORDER);
             acc = acc.add(e);
         }
         if (k < cols) {
             VectorMask<Float> m = S.indexInRange(k, cols);
-            FloatVector e = load(x, xr + k, m).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = KernelSpecies.exp(load(x, xr + k, m).sub(max));
             if (y != null) e.intoMemorySegment(y, (yr + k) * 4, ORDER, m);
             acc = acc.add(e, m);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return KernelSpecies.sumLanes(acc);
     }
 
     /** {@code y = y * a + b} over one row. */
@@ -104,7 +105,7 @@ public final class SoftmaxSimd implements SoftmaxKernel {
             VectorMask<Float> m = S.indexInRange(k, cols);
             acc = acc.add(load(x, row + k, m), m);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return KernelSpecies.sumLanes(acc);
     }
 
     @Override

@@ -1,0 +1,80 @@
+package dev.shears.engine.kernels.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register-blocked GEMM micro-kernels: {@code MR x NR} of C (NR = two vectors) accumulated in
+ * registers over a packed sliver of op(A) ({@code ap[p*MR + r]}) and of op(B) ({@code bp[p*NR + c]}),
+ * one broadcast-FMA per accumulator per k step. Not a GEMM by itself: {@link GemmSimd} packs,
+ * blocks and threads around it. Pinned by GemmTest (through GemmSimd).
+ */
+final class GemmMicroKernel {
+    private GemmMicroKernel() {}
+
+    static final VectorSpecies<Float> S = GemmSimd.S;
+    static final int L = S.length();
+    static final int NR = GemmSimd.NR;
+
+    /**
+     * 8 x NR: 16 accumulators. Why 16: FMA latency (4 cycles) times FMA throughput (one 512-bit or
+     * two 256-bit per cycle) needs at least 8 independent 256-bit chains; 16 leaves slack and, with
+     * 2 B vectors and 1 broadcast, uses 19 of the 32 AVX-512 registers. 8 rows also tile the
+     * channel counts of conv layers (16, 32, 64, 144, ...) with no ragged edge. On this project's
+     * Zen 4 it ran ~115 GFLOP/s/core from L2, as fast as 12 x NR (24 accumulators) and 8 x 3 vectors.
+     * Leaves the sums in {@code tile} (row-major MR x NR); the caller scales them into C. (Storing to C
+     * here would need 8 more inlined vector helpers, past C2's inlining node budget: the accumulators
+     * would then be boxed, at a 6x cost.)
+     */
+    static void kernel8(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+        // body: indexes linear in p so C2 hoists every bounds check out of the loop
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR, ai = ao + p * 8;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ai]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[ai + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ai + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, ap[ai + 6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, ap[ai + 7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+        }
+        toTile(c00, c01, tile, 0); toTile(c10, c11, tile, 1);
+        toTile(c20, c21, tile, 2); toTile(c30, c31, tile, 3);
+        toTile(c40, c41, tile, 4); toTile(c50, c51, tile, 5);
+        toTile(c60, c61, tile, 6); toTile(c70, c71, tile, 7);
+    }
+
+    /**
+     * 6 x NR: 12 accumulators, for CPUs with 16 vector registers (AVX2): 12 + 2 B vectors + 1
+     * broadcast = 15, the most that fits without spilling, and still 12 >= 8 independent chains.
+     */
+    static void kernel6(int kc, float[] ap, int ao, float[] bp, int bo, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR, ai = ao + p * 6;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ai]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[ai + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ai + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        toTile(c00, c01, tile, 0); toTile(c10, c11, tile, 1);
+        toTile(c20, c21, tile, 2); toTile(c30, c31, tile, 3);
+        toTile(c40, c41, tile, 4); toTile(c50, c51, tile, 5);
+    }
+
+    private static void toTile(FloatVector x0, FloatVector x1, float[] tile, int row) {
+        x0.intoArray(tile, row * NR);
+        x1.intoArray(tile, row * NR + L);
+    }
+}

@@ -1,0 +1,78 @@
+package dev.shears.nn.layers;
+
+import dev.shears.engine.Parallel;
+import dev.shears.engine.kernels.SparseMatrix;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A convolution weight in CSR with each nonzero's column (ci, ki, kj) turned into its offset in a
+ * zero-padded input image, so eval forward needs no im2col: per nonzero, each output row gets
+ * w times a (strided) run of the padded input. Built once by Conv2d.useSparseWeight. At batch 1
+ * im2col cost more than the sparse multiply-adds (measured with shears bench infer --explain).
+ * Not for training. Pinned by SparseInferenceTest (outputs equal the dense forward).
+ */
+final class SparseDirectConv {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final long PARALLEL_WORK = 1 << 15;
+    private final int c, h, w, oc, oh, ow, k, stride, pad, hp, wp;
+    private final int[] rowStart; // (oc + 1)
+    private final int[] offset;   // (nnz): ci*hp*wp + ki*wp + kj
+    private final float[] value;  // (nnz)
+
+    SparseDirectConv(SparseMatrix s, int c, int h, int w, int oc, int oh, int ow, int k, int stride, int pad) {
+        this.c = c;
+        this.h = h;
+        this.w = w;
+        this.oc = oc;
+        this.oh = oh;
+        this.ow = ow;
+        this.k = k;
+        this.stride = stride;
+        this.pad = pad;
+        this.hp = h + 2 * pad;
+        this.wp = w + 2 * pad;
+        this.rowStart = s.rowStarts();
+        this.value = s.values();
+        int[] col = s.columns();
+        this.offset = new int[col.length];
+        for (int i = 0; i < col.length; i++) {
+            int ci = col[i] / (k * k), r = col[i] % (k * k);
+            offset[i] = ci * hp * wp + (r / k) * wp + r % k;
+        }
+    }
+
+    /** Floats of padded input scratch one image needs. */
+    int paddedFloats() { return c * hp * wp; }
+
+    /** y (oc, oh*ow) at yOff = W x (c, h, w) at xOff (+ bias, may be null); xp and out are heap scratch. */
+    void forward(MemorySegment xs, long xOff, MemorySegment bias, MemorySegment ys, long yOff, float[] xp, float[] out) {
+        for (int ci = 0; ci < c; ci++) {
+            for (int iy = 0; iy < h; iy++) MemorySegment.copy(xs, F, (xOff + ((long) ci * h + iy) * w) * 4, xp, (ci * hp + iy + pad) * wp + pad, w);
+        }
+        int p = oh * ow;
+        long work = ((long) value.length + oc) * p;
+        Parallel.RangeBody body = (from, to) -> {
+            for (int o = from; o < to; o++) {
+                int base = o * p;
+                float b = bias == null ? 0f : bias.getAtIndex(F, o);
+                java.util.Arrays.fill(out, base, base + p, b);
+                for (int q = rowStart[o]; q < rowStart[o + 1]; q++) {
+                    float wt = value[q];
+                    int src = offset[q];
+                    for (int oy = 0; oy < oh; oy++) {
+                        int s0 = src + oy * stride * wp, d0 = base + oy * ow;
+                        if (stride == 1) {
+                            for (int ox = 0; ox < ow; ox++) out[d0 + ox] += wt * xp[s0 + ox];
+                        } else {
+                            for (int ox = 0; ox < ow; ox++) out[d0 + ox] += wt * xp[s0 + ox * stride];
+                        }
+                    }
+                }
+                MemorySegment.copy(out, base, ys, F, (yOff + base) * 4, p);
+            }
+        };
+        if (work < PARALLEL_WORK) body.run(0, oc);
+        else Parallel.forRange(oc, 1, body);
+    }
+}

@@ -1,0 +1,176 @@
+package dev.shears.nn.models;
+
+import dev.shears.engine.DType;
+import dev.shears.engine.Tensor;
+import dev.shears.engine.kernels.SparseMatrix;
+import dev.shears.nn.Parameter;
+import dev.shears.nn.layers.Conv2d;
+import dev.shears.nn.layers.Layer;
+import dev.shears.nn.layers.Linear;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Switches a pruned network's convolutions (groups == 1) and linear layers to sparse weights for
+ * eval-mode forward. Each layer's CSR is a snapshot of its masked weight; the layer keeps it only
+ * if one-time timing on a random input of the bound batch says sparse beats dense (the LIBXSMM
+ * rule), and layers denser than {@link #MAX_DENSITY} stay dense untimed. Not for training:
+ * training forward ignores the snapshot, and weights changed later need a new sparsify.
+ * Pinned by SparseInferenceTest.
+ */
+public final class SparseInference {
+    /** Above this density a layer stays dense without timing: CSR moves 2x the bytes per weight. */
+    public static final double MAX_DENSITY = 0.5;
+    private static final int WARMUP = 3, REPS = 7;
+
+    private SparseInference() {}
+
+    /**
+     * One layer's decision: density of its masked weight, the form chosen ("dense", "sparse" =
+     * im2col or 1x1 SpMM, "sparse-direct" = no im2col), best-of-7 dense time and best sparse
+     * time in microseconds (NaN when not timed).
+     */
+    public record LayerChoice(String name, double density, String chosen, double denseUs, double sparseUs) {
+        public boolean sparse() { return !chosen.equals("dense"); }
+    }
+
+    /** Measures each candidate layer at {@code batch} and keeps the faster weight form. */
+    public static List<LayerChoice> sparsify(Network model, int batch) {
+        return sparsify(model, batch, true);
+    }
+
+    /**
+     * As {@link #sparsify(Network, int)}; with {@code measure == false} every candidate at or
+     * below {@link #MAX_DENSITY} goes sparse untimed (tests use it to force the sparse path).
+     */
+    public static List<LayerChoice> sparsify(Network model, int batch, boolean measure) {
+        if (batch < 1) throw new IllegalArgumentException("sparsify: batch must be >= 1, got " + batch);
+        int[] in = model.inputShape();
+        int[] shape = new int[in.length + 1];
+        shape[0] = batch;
+        System.arraycopy(in, 0, shape, 1, in.length);
+        try (Tensor x = random(shape, 1)) {
+            model.forward(x, false); // binds every layer to this batch
+        }
+        List<LayerChoice> out = new ArrayList<>();
+        List<Layer> candidates = new ArrayList<>();
+        for (Layer l : model.layers()) {
+            if ((l instanceof Conv2d c && c.groups() == 1) || l instanceof Linear) candidates.add(l);
+        }
+        List<SparseMatrix> csr = new ArrayList<>();
+        for (Layer l : candidates) csr.add(maskedCsr(l instanceof Conv2d c ? c.weight() : ((Linear) l).weight()));
+        if (measure) warmUp(model, shape, candidates, csr);
+        long seed = 2;
+        for (int i = 0; i < candidates.size(); i++) {
+            Layer l = candidates.get(i);
+            SparseMatrix s = csr.get(i);
+            double density = s.rows() == 0 || s.cols() == 0 ? 0 : (double) s.nnz() / ((long) s.rows() * s.cols());
+            set(l, null);
+            if (density > MAX_DENSITY) {
+                out.add(new LayerChoice(l.name(), density, "dense", Double.NaN, Double.NaN));
+                continue;
+            }
+            if (!measure) {
+                set(l, s);
+                out.add(new LayerChoice(l.name(), density, "sparse", Double.NaN, Double.NaN));
+                continue;
+            }
+            int[] ls = l.inputShape();
+            int[] xs = new int[ls.length + 1];
+            xs[0] = batch;
+            System.arraycopy(ls, 0, xs, 1, ls.length);
+            try (Tensor x = random(xs, seed++)) {
+                boolean direct = l instanceof Conv2d c && c.weight().shape()[2] > 1;
+                double[] best = time(l, s, x, direct);
+                int form = best[2] < best[1] && best[2] < best[0] ? 2 : best[1] < best[0] ? 1 : 0;
+                set(l, form == 0 ? null : s, form == 2);
+                String[] names = {"dense", "sparse", "sparse-direct"};
+                out.add(new LayerChoice(l.name(), density, names[form], best[0], Math.min(best[1], best[2])));
+            }
+        }
+        return out;
+    }
+
+    /** Runs the whole model a few times sparse, then dense, so the timings below meet compiled kernels. */
+    private static void warmUp(Network model, int[] shape, List<Layer> candidates, List<SparseMatrix> csr) {
+        try (Tensor x = random(shape, 1)) {
+            for (boolean direct : new boolean[] {false, true}) {
+                for (int i = 0; i < candidates.size(); i++) set(candidates.get(i), csr.get(i), direct);
+                for (int i = 0; i < WARMUP; i++) model.forward(x, false);
+            }
+            for (Layer l : candidates) set(l, null);
+            for (int i = 0; i < WARMUP; i++) model.forward(x, false);
+        }
+    }
+
+    /** Every layer back to its dense weight. */
+    public static void densify(Network model) {
+        for (Layer l : model.layers()) {
+            if (l instanceof Conv2d c) c.useSparseWeight(null);
+            if (l instanceof Linear li) li.useSparseWeight(null);
+        }
+    }
+
+    /** The weight as (dim 0, rest) with pruned entries (mask 0) dropped even if not yet applied to the value. */
+    public static SparseMatrix maskedCsr(Parameter w) {
+        float[] v = w.value().toFloatArray();
+        if (w.mask() != null) {
+            MemorySegment m = w.mask().segment();
+            for (int i = 0; i < v.length; i++) if (m.getAtIndex(ValueLayout.JAVA_FLOAT, i) == 0f) v[i] = 0f;
+        }
+        int rows = w.shape()[0], cols = v.length / Math.max(1, rows);
+        return SparseMatrix.fromDense(MemorySegment.ofArray(v), 0, rows, cols, cols);
+    }
+
+    private static void set(Layer l, SparseMatrix s) {
+        set(l, s, false);
+    }
+
+    private static void set(Layer l, SparseMatrix s, boolean direct) {
+        if (l instanceof Conv2d c) c.useSparseWeight(s, direct);
+        else ((Linear) l).useSparseWeight(s);
+    }
+
+    /**
+     * {dense, sparse, sparse-direct}: best of {@link #REPS} eval-mode forwards each in
+     * microseconds (direct MAX_VALUE when not tried), the forms alternating so a burst of machine
+     * load hits all alike; leaves the layer dense.
+     */
+    private static double[] time(Layer l, SparseMatrix s, Tensor x, boolean tryDirect) {
+        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
+        int forms = tryDirect ? 3 : 2;
+        for (int i = 0; i < WARMUP + REPS; i++) {
+            for (int form = 0; form < forms; form++) {
+                set(l, form == 0 ? null : s, form == 2);
+                long t0 = System.nanoTime();
+                l.forward(x, false);
+                double us = (System.nanoTime() - t0) / 1e3;
+                if (i >= WARMUP) best[form] = Math.min(best[form], us);
+            }
+        }
+        set(l, null);
+        return best;
+    }
+
+    private static Tensor random(int[] shape, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Tensor t = Tensor.allocate(DType.F32, shape);
+        MemorySegment s = t.segment();
+        long n = t.size();
+        for (long i = 0; i < n; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) r.nextGaussian());
+        return t;
+    }
+
+    /** One line per layer for {@code --explain}. */
+    public static String explain(List<LayerChoice> choices) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-28s %8s %13s %10s %10s%n", "layer", "density", "chosen", "dense_us", "sparse_us"));
+        for (LayerChoice c : choices) {
+            b.append(String.format(Locale.ROOT, "%-28s %8.4f %13s %10.1f %10.1f%n", c.name(), c.density(), c.chosen(), c.denseUs(), c.sparseUs()));
+        }
+        return b.toString();
+    }
+}
