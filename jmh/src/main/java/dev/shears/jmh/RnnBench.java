@@ -26,8 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * One recurrent step's pieces at the benchmark's size (hidden 128): the product h U^T for a
  * block of {@code rows} rows (64: one thread's half of a batch of 128; 1: batch-1 inference)
  * through the Rnn kernel family's scalar spec and SIMD twin, with the engine's GEMM facade in the
- * same run (the general path the Rnn family avoids: its per-call packing is paid 128 times per
- * sequence), and the FastGRNN gate math of those rows. One thread. For a ratio read rows of the
+ * same run (the general path the Rnn family avoids: its per-call packing and blocking are paid
+ * 128 times per sequence, 10x the product itself for one row), and the FastGRNN gate math of those
+ * rows. One thread. For a ratio read rows of the
  * same run. How to run:
  * {@code mvn -B -q -o -DskipTests -pl jmh -am package && java --add-modules jdk.incubator.vector
  * --enable-native-access=ALL-UNNAMED -Dshears.threads=1 -jar jmh/target/benchmarks.jar RnnBench}
