@@ -8,14 +8,14 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code shears demo}: the README's first command. On the embedded Fashion-MNIST subset it trains
- * LeNet-5, prunes it with Global MP, Global MP + MT, uniform and LAMP up to 99.5% sparsity,
+ * LeNet-5, prunes it with Global MP, Global MP + MT, uniform and LAMP up to 99.9% sparsity,
  * fine-tunes each briefly, prints the table and the two effects the paper is about (computed from
  * the results), and writes the report and plots to ./shears-demo/. The work is
  * {@link Demo}; this only parses options. Pinned by DemoTest.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false, description = {
         "Global MP demo on the embedded Fashion-MNIST subset (a few minutes on 2 cores):",
-        "train LeNet-5, prune with Global MP, Global MP + MT, uniform and LAMP up to 99.5%, fine-tune, report."})
+        "train LeNet-5, prune with Global MP, Global MP + MT, uniform and LAMP up to 99.9%, fine-tune, report."})
 final class DemoCommand implements Runnable {
     @Option(names = "--out", defaultValue = "shears-demo", description = "Output folder (default: ./${DEFAULT-VALUE}).")
     Path out;

@@ -31,10 +31,11 @@ import java.util.List;
  * @param note            what the pruning module said (for example MT paper mode's total)
  * @param seconds         wall time of the cell
  * @param host            the machine the cell ran on (CPU, cores, threads), since a sweep may be resumed elsewhere
+ * @param classes         classes of the dataset (chance accuracy is 100 / classes percent); 0 = not recorded (older cells)
  */
 public record CellResult(String fingerprint, String method, double sparsity, long seed, double achieved, long weights, long kept,
                          long denseMacs, long sparseMacs, double denseAccuracy, double prunedAccuracy, double accuracy, double bestAccuracy,
-                         int epochs, boolean connected, List<Layer> layers, String note, double seconds, String host) {
+                         int epochs, boolean connected, List<Layer> layers, String note, double seconds, String host, int classes) {
     public record Layer(String name, long weights, long kept, boolean collapsed, boolean fatal) {}
 
     public CellResult {
@@ -47,6 +48,11 @@ public record CellResult(String fingerprint, String method, double sparsity, lon
 
     public String key() {
         return cell().key();
+    }
+
+    /** Whether the accuracy after fine-tuning is at chance (within one point of 100 / classes); false when classes are unknown. */
+    public boolean atChance() {
+        return classes > 1 && accuracy <= 100.0 / classes + 1.0;
     }
 
     /** 1 - sparse / dense MACs. */
@@ -100,6 +106,7 @@ public record CellResult(String fingerprint, String method, double sparsity, lon
         o.addProperty("note", note);
         o.addProperty("seconds", seconds);
         o.addProperty("host", host);
+        if (classes > 0) o.addProperty("classes", classes);
         return o;
     }
 
@@ -118,7 +125,8 @@ public record CellResult(String fingerprint, String method, double sparsity, lon
         return new CellResult(str(o, "fingerprint"), str(o, "method"), dbl(o, "sparsity"), lng(o, "seed"), dbl(o, "achieved_sparsity"),
                 lng(o, "weights"), lng(o, "kept"), lng(o, "dense_macs"), lng(o, "sparse_macs"), dbl(o, "dense_accuracy"),
                 dbl(o, "pruned_accuracy"), dbl(o, "accuracy"), dbl(o, "best_accuracy"), (int) lng(o, "epochs"), bool(o, "connected"), layers,
-                optional(o, "note"), dbl(o, "seconds"), optional(o, "host"));
+                optional(o, "note"), dbl(o, "seconds"), optional(o, "host"),
+                o.has("classes") ? (int) lng(o, "classes") : 0);
     }
 
     private static String optional(JsonObject o, String k) {

@@ -229,7 +229,7 @@ public final class Sweep {
                     best = Math.max(prunedAcc, r.history().stream().mapToDouble(EpochMetrics::testAcc).max().orElse(acc));
                 }
             }
-            return result(c, net, pr.note(), denseAcc, prunedAcc, acc, best, st.epochs());
+            return result(c, net, pr.note(), denseAcc, prunedAcc, acc, best, st.epochs(), data.train().classes());
         }
     }
 
@@ -257,7 +257,7 @@ public final class Sweep {
             }
             String note = gradual.events().size() + " pruning events from step " + (long) gradual.events().getFirst()[0] + " to "
                     + (long) gradual.events().getLast()[0] + " of " + steps;
-            return result(c, net, note, Double.NaN, Double.NaN, acc, acc, st.epochs());
+            return result(c, net, note, Double.NaN, Double.NaN, acc, acc, st.epochs(), data.train().classes());
         }
     }
 
@@ -270,17 +270,17 @@ public final class Sweep {
         };
     }
 
-    private CellResult result(Plan.Cell c, Model net, String note, double denseAcc, double prunedAcc, double acc, double best, int epochs) {
+    private CellResult result(Plan.Cell c, Model net, String note, double denseAcc, double prunedAcc, double acc, double best, int epochs, int classes) {
         SparsityReport rep = Pruning.report(net);
         List<CellResult.Layer> layers = new ArrayList<>();
         for (SparsityReport.Row row : rep.rows()) layers.add(new CellResult.Layer(row.name(), row.weights(), row.kept(), row.collapsed(), row.fatal()));
         return new CellResult(plan.fingerprint(), c.method(), c.sparsity(), c.seed(), rep.sparsity(), rep.weights(), rep.kept(), rep.denseMacs(),
-                rep.sparseMacs(), denseAcc, prunedAcc, acc, best, epochs, !rep.fatalCollapse(), layers, note == null || note.isBlank() ? null : note, 0, host());
+                rep.sparseMacs(), denseAcc, prunedAcc, acc, best, epochs, !rep.fatalCollapse(), layers, note == null || note.isBlank() ? null : note, 0, host(), classes);
     }
 
     private static CellResult withSeconds(CellResult r, double s) {
         return new CellResult(r.fingerprint(), r.method(), r.sparsity(), r.seed(), r.achieved(), r.weights(), r.kept(), r.denseMacs(), r.sparseMacs(),
-                r.denseAccuracy(), r.prunedAccuracy(), r.accuracy(), r.bestAccuracy(), r.epochs(), r.connected(), r.layers(), r.note(), s, r.host());
+                r.denseAccuracy(), r.prunedAccuracy(), r.accuracy(), r.bestAccuracy(), r.epochs(), r.connected(), r.layers(), r.note(), s, r.host(), r.classes());
     }
 
     /** CPU model, cores and engine threads of this machine, e.g. "AMD EPYC 9R14, 2 cores, 2 threads". */

@@ -18,7 +18,7 @@ class CellStoreTest {
     static CellResult cell(String fp, String method, double s, long seed, double acc) {
         return new CellResult(fp, method, s, seed, s, 1000, Math.round(1000 * (1 - s)), 5000, 4000, 90.5, 12.25, acc, acc + 1, 2, true,
                 List.of(new CellResult.Layer("conv1.weight", 100, 50, false, false), new CellResult.Layer("fc.weight", 900, 0, true, true)),
-                "a note", 1.5, "test CPU, 2 cores, 2 threads");
+                "a note", 1.5, "test CPU, 2 cores, 2 threads", 10);
     }
 
     @Test
@@ -34,6 +34,18 @@ class CellStoreTest {
         assertTrue(Double.isNaN(l.cells().get(b.key()).accuracy()));
         assertEquals(List.of("fc.weight"), l.cells().get(a.key()).fatalLayers());
         assertEquals(0.2, l.cells().get(a.key()).flopsPruned(), 1e-12);
+        assertEquals(10, l.cells().get(a.key()).classes());
+    }
+
+    @Test
+    void aCellWrittenBeforeClassesWereRecordedReadsAsUnknown() {
+        com.google.gson.JsonObject o = cell("fp", "global", 0.99, 0, 10.0).json();
+        o.remove("classes");
+        CellResult r = CellResult.parse(o);
+        assertEquals(0, r.classes());
+        assertTrue(!r.atChance(), "chance is unknown without the class count");
+        assertTrue(cell("fp", "global", 0.99, 0, 10.0).atChance());
+        assertTrue(!cell("fp", "global", 0.99, 0, 11.5).atChance());
     }
 
     @Test

@@ -32,7 +32,7 @@ class ReportTest {
                 new CellResult.Layer("fc3", 400_000, fc3, collapse, collapse), new CellResult.Layer("fc4", 5_000, 500, false, false));
         long dense = 2_000_000, sparse = Math.round(dense * (1 - flopsPruned));
         return new CellResult(FP, method, s, seed, s, 430_500, Math.round(430_500 * (1 - s)), dense, sparse, 90, collapse ? 10 : 50, acc, acc + 0.5,
-                1, !collapse, layers, null, 2, "test host");
+                1, !collapse, layers, null, 2, "test host", 10);
     }
 
     static List<CellResult> cells() {
@@ -93,6 +93,22 @@ class ReportTest {
         assertTrue(ok.contains("Claim 1 holds here: Global MP is at least as accurate as uniform, lamp at every sparsity run (4 comparisons)"), ok);
         assertTrue(ok.contains("No layer collapse"), ok);
         assertTrue(ok.contains("Claim 2: no other method reaches higher accuracy with fewer FLOPs"), ok);
+
+        // no layer quite empty, but Global MP at chance after fine-tuning (10 classes): the paper's empirical collapse
+        List<CellResult> chance = new ArrayList<>();
+        for (CellResult x : c) {
+            boolean top = x.sparsity() == 0.99;
+            double acc = x.method().equals("global") && top ? 10.5 : x.accuracy();
+            chance.add(cell(x.method(), x.sparsity(), x.seed(), acc, x.flopsPruned(), false));
+        }
+        String ch = String.join("\n", Findings.of(p, Summary.of(p, chance), chance));
+        assertTrue(ch.contains("Layer collapse (the paper's empirical test: accuracy at chance after fine-tuning): Global MP at 99% ends at 10.50% (chance 10.00%), "
+                + "with fc3 cut to 100 of 400,000 weights (no layer is quite empty); Global MP + MT (100) keeps 100 there and learns: 70.00%."), ch);
+        // one run above chance: not a collapse
+        List<CellResult> oneAbove = new ArrayList<>(chance);
+        oneAbove.replaceAll(x -> x.method().equals("global") && x.sparsity() == 0.99 && x.seed() == 1 ? cell("global", 0.99, 1, 11.5, x.flopsPruned(), false) : x);
+        String above = String.join("\n", Findings.of(p, Summary.of(p, oneAbove), oneAbove));
+        assertTrue(above.contains("No layer collapse") && !above.contains("at chance"), above);
     }
 
     @Test
