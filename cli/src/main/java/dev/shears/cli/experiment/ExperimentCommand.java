@@ -146,7 +146,7 @@ public final class ExperimentCommand implements Runnable {
             return;
         }
         Progress.Mode mode = progressMode(progress);
-        String command = "shears experiment " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        String command = commandLine(spec.commandLine().getParseResult().originalArgs());
         Sweep sweep = new Sweep(plan, dir, log).progress(mode).context(Report.Context.of(List.of()).withCommand(command));
         Sweep.Outcome o = sweep.run();
         System.out.println();
@@ -291,5 +291,16 @@ public final class ExperimentCommand implements Runnable {
             throw new IllegalArgumentException("--threads " + threads + " came after the engine started with " + Parallel.threads()
                     + " threads; use SHEARS_JAVA_OPTS=-Dshears.threads=" + threads);
         }
+    }
+
+    /**
+     * The command as the user typed it, for the report: picocli hands a subcommand the whole
+     * argument list (starting with "experiment" when run through {@code shears}), or only its own
+     * options when the command is used alone.
+     */
+    static String commandLine(List<String> originalArgs) {
+        int at = originalArgs.indexOf("experiment");
+        List<String> own = at >= 0 ? originalArgs.subList(at + 1, originalArgs.size()) : originalArgs;
+        return own.isEmpty() ? "shears experiment" : "shears experiment " + String.join(" ", own);
     }
 }

@@ -54,4 +54,11 @@ class ExperimentCommandTest {
         e = assertThrows(IllegalArgumentException.class, () -> plan("--model", "lenet5", "--dense", "/no/such/file.safetensors"));
         assertTrue(e.getMessage().contains("/no/such/file.safetensors"), e.getMessage());
     }
+
+    @Test
+    void theReportedCommandNamesTheSubcommandOnce() {
+        assertEquals("shears experiment --model lenet5 --out x", ExperimentCommand.commandLine(List.of("experiment", "--model", "lenet5", "--out", "x")));
+        assertEquals("shears experiment --model lenet5", ExperimentCommand.commandLine(List.of("--model", "lenet5")));
+        assertEquals("shears experiment", ExperimentCommand.commandLine(List.of("experiment")));
+    }
 }
