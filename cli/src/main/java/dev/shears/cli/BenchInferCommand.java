@@ -110,12 +110,15 @@ final class BenchInferCommand implements Runnable {
             emit(tag + ".conv_linear_density", total == 0 ? 0 : (double) nnz / total, "");
             emit(tag + ".layers_sparse", chosen.size(), "of " + choices.size());
             emit(tag + ".max_abs_diff", maxDiff, "(max |logit| " + String.format(Locale.ROOT, "%.3f", maxAbs) + ")");
+            System.out.println("# " + SparseInference.fusedStatus(net));
             if (explain) System.out.print(SparseInference.explain(choices));
             List<Double> denseMs = new ArrayList<>(), sparseMs = new ArrayList<>();
             for (int i = 0; i < warmup + iters; i++) {
                 install(chosen, direct, false);
+                SparseInference.enableFused(net, false);
                 double d = timeOnce(net, x);
                 install(chosen, direct, true);
+                SparseInference.enableFused(net, true);
                 double s = timeOnce(net, x);
                 if (i >= warmup) {
                     denseMs.add(d);

@@ -94,6 +94,9 @@ public final class Conv2d implements Layer {
     public Parameter weight() { return weight; }
     public Parameter bias() { return bias; }
     public int groups() { return groups; }
+    public int kernel() { return k; }
+    public int stride() { return stride; }
+    public int padding() { return pad; }
 
     /**
      * Eval-mode forward runs {@code s} (the masked weight as (oc, c*k*k), snapshotted by the
