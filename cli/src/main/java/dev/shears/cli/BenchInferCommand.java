@@ -125,6 +125,10 @@ final class BenchInferCommand implements Runnable {
                     sparseMs.add(s);
                 }
             }
+            if (explain && SparseInference.fused(net)) { // after the timed loop: by now the JIT has compiled every step
+                System.out.println("# fused steps, best of 20 on one image:");
+                System.out.print(SparseInference.fusedProfile(net, x, 20));
+            }
             double dMed = quantile(denseMs, 0.5), sMed = quantile(sparseMs, 0.5);
             emit(tag + ".dense.ms.med", dMed, "ms");
             emit(tag + ".dense.ms.p90", quantile(denseMs, 0.9), "ms");

@@ -92,7 +92,9 @@ public final class SparseConv {
         long plane = (long) (h + 2) * wp;
         for (int ci = 0; ci < c; ci++) {
             for (int y = 0; y < h; y++) {
-                MemorySegment.copy(src, 4 * (srcOffset + ((long) ci * h + y) * w), dst, 4 * (dstOffset + ci * plane + (long) (y + 1) * wp + 1), 4L * w);
+                long from = srcOffset + ((long) ci * h + y) * w, to = dstOffset + ci * plane + (long) (y + 1) * wp + 1;
+                // an element loop: MemorySegment.copy costs tens of ns a call, more than a short row
+                for (int i = 0; i < w; i++) dst.setAtIndex(F, to + i, src.getAtIndex(F, from + i));
             }
         }
     }
@@ -122,14 +124,15 @@ public final class SparseConv {
     /**
      * y (oc, oh, ow) padded at yOffset = relu?(W x + bias + res): x (c, h, w) padded at xOffset,
      * res null or (oc, oh, ow) padded at resOffset (may be y itself), scratch at least
-     * {@link #scratchFloats} floats (null when 0). y's border stays zero. All segments native.
+     * {@link #scratchFloats} floats at scratchOffset (null when 0). y's border stays zero. All
+     * segments native; x, y and the scratch must not overlap.
      */
     public void forward(MemorySegment x, long xOffset, MemorySegment y, long yOffset, MemorySegment res, long resOffset,
-                        boolean relu, MemorySegment scratch) {
+                        boolean relu, MemorySegment scratch, long scratchOffset) {
         need("x", x, xOffset, paddedFloats(c, h, w));
         need("y", y, yOffset, paddedFloats(oc, oh, ow));
         if (res != null) need("residual", res, resOffset, paddedFloats(oc, oh, ow));
-        if (!inPlace) need("scratch", scratch, 0, scratchFloats());
+        if (!inPlace) need("scratch", scratch, scratchOffset, scratchFloats());
         int wpo = ow + 2;
         long plane = (long) (oh + 2) * wpo;
         if (inPlace) {
@@ -137,13 +140,13 @@ public final class SparseConv {
                     res, resOffset + wpo + 1, (int) plane, relu, valid);
             return;
         }
-        long src = xOffset, wide = 0;
+        long src = xOffset, wide = scratchOffset;
         MemorySegment in = x;
         if (stride == 2) {
-            splitParity(x, xOffset, scratch);
+            splitParity(x, xOffset, scratch, scratchOffset);
             in = scratch;
-            src = 0;
-            wide = (long) c * 4 * hph * wph + SLACK;
+            src = scratchOffset;
+            wide = scratchOffset + (long) c * 4 * hph * wph + SLACK;
         }
         KERNEL.rows(rowStart, offset, value, bias, 0, oc, n, in, src, scratch, wide, n, null, 0, 0, relu && res == null, null);
         for (int o = 0; o < oc; o++) {
@@ -161,21 +164,28 @@ public final class SparseConv {
     }
 
     /** The 4 parity planes of each padded input channel: plane (a, b)[i][j] = x[2i + a][2j + b], 0 past the edge. */
-    private void splitParity(MemorySegment x, long xOffset, MemorySegment out) {
-        int hp = h + 2, wp = w + 2;
+    private void splitParity(MemorySegment x, long xOffset, MemorySegment out, long outOffset) {
+        int hp = h + 2, wp = w + 2, half = wp / 2;
         long pp = (long) hph * wph;
         for (int ci = 0; ci < c; ci++) {
-            for (int a = 0; a < 2; a++) {
-                for (int i = 0; i < hph; i++) {
-                    int row = 2 * i + a;
-                    for (int b = 0; b < 2; b++) {
-                        long dst = ((long) ci * 4 + a * 2 + b) * pp + (long) i * wph;
-                        long srcRow = xOffset + ((long) ci * hp + row) * wp;
-                        for (int j = 0; j < wph; j++) {
-                            int col = 2 * j + b;
-                            out.setAtIndex(F, dst + j, row < hp && col < wp ? x.getAtIndex(F, srcRow + col) : 0f);
-                        }
+            for (int row = 0; row < 2 * hph; row++) {
+                int a = row & 1, i = row >> 1;
+                long even = outOffset + ((long) ci * 4 + a * 2) * pp + (long) i * wph, odd = even + pp;
+                if (row >= hp) { // past the last row (hp odd): zeros
+                    for (int j = 0; j < wph; j++) {
+                        out.setAtIndex(F, even + j, 0f);
+                        out.setAtIndex(F, odd + j, 0f);
                     }
+                    continue;
+                }
+                long src = xOffset + ((long) ci * hp + row) * wp;
+                for (int j = 0; j < half; j++) {
+                    out.setAtIndex(F, even + j, x.getAtIndex(F, src + 2L * j));
+                    out.setAtIndex(F, odd + j, x.getAtIndex(F, src + 2L * j + 1));
+                }
+                if (wp % 2 == 1) { // odd width: the last column is even, its odd partner is past the edge
+                    out.setAtIndex(F, even + half, x.getAtIndex(F, src + wp - 1));
+                    out.setAtIndex(F, odd + half, 0f);
                 }
             }
         }

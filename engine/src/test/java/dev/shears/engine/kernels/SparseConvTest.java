@@ -63,8 +63,8 @@ class SparseConvTest {
                 MemorySegment xs = padded(arena, x, c, h, w, 3), ys = arena.allocate(4 * (SparseConv.paddedFloats(oc, oh, ow) + 5), 64);
                 ys.fill((byte) 0);
                 MemorySegment rs = res == null ? null : padded(arena, res, oc, oh, ow, 5);
-                MemorySegment scratch = conv.scratchFloats() == 0 ? null : arena.allocate(4 * conv.scratchFloats(), 64);
-                conv.forward(xs, 3, ys, 5, rs, rs == null ? 0 : 5, relu, scratch);
+                MemorySegment scratch = conv.scratchFloats() == 0 ? null : arena.allocate(4 * (conv.scratchFloats() + 7), 64);
+                conv.forward(xs, 3, ys, 5, rs, rs == null ? 0 : 5, relu, scratch, 7);
                 String where = "x " + c + "x" + h + "x" + w + " oc=" + oc + " k=" + k + " stride=" + stride + " pad=" + pad + " density=" + d
                         + " bias=" + withBias + " res=" + withRes + " relu=" + relu;
                 int wpo = ow + 2, hpo = oh + 2;
@@ -93,7 +93,7 @@ class SparseConvTest {
             float[] x = random(1, c * h * w), res = random(2, oc * h * w);
             double[] want = reference(x, c, h, w, wt, oc, 3, 1, 1, null, res, true);
             MemorySegment xs = padded(arena, x, c, h, w, 0), ys = padded(arena, res, oc, h, w, 0);
-            conv.forward(xs, 0, ys, 0, ys, 0, true, null);
+            conv.forward(xs, 0, ys, 0, ys, 0, true, null, 0);
             float[] got = new float[oc * h * w];
             SparseConv.unpad(ys, 0, oc, h, w, MemorySegment.ofArray(got), 0);
             for (int j = 0; j < got.length; j++) assertEquals(want[j], got[j], TestData.sumTolerance(c * 9 + 1), "at " + j);
@@ -144,7 +144,7 @@ class SparseConvTest {
         SparseConv conv = new SparseConv(s, null, 1, 8, 8, 3, 1, 1);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment x = arena.allocate(4 * SparseConv.paddedFloats(1, 8, 8)), y = arena.allocate(4 * (SparseConv.paddedFloats(2, 8, 8) - 1));
-            e = assertThrows(IllegalArgumentException.class, () -> conv.forward(x, 0, y, 0, null, 0, false, null));
+            e = assertThrows(IllegalArgumentException.class, () -> conv.forward(x, 0, y, 0, null, 0, false, null, 0));
             assertTrue(e.getMessage().contains("y needs"), e.getMessage());
         }
     }

@@ -43,8 +43,31 @@ final class FusedInference implements AutoCloseable {
         Unsupported(String message) { super(message, null, false, false); }
     }
 
-    /** A padded activation (c, h, w) at {@code offset} floats into a lane's memory. */
-    private record Buf(int c, int h, int w, long offset) {}
+    /**
+     * A padded activation (c, h, w) at {@code offset} floats into a lane's memory, written by step
+     * {@code def} and last read by step {@code lastUse}; buffers of one shape whose lives do not
+     * overlap share memory (the borders stay zero: every writer leaves them so), except a
+     * {@code dedicated} one whose writer leaves parts unwritten.
+     */
+    private static final class Buf {
+        final int c, h, w, def;
+        final boolean dedicated;
+        int lastUse;
+        long offset = -1; // set by layout()
+
+        Buf(int c, int h, int w, int def, boolean dedicated) {
+            this.c = c;
+            this.h = h;
+            this.w = w;
+            this.def = def;
+            this.lastUse = def;
+            this.dedicated = dedicated;
+        }
+
+        long floats() { return (SparseConv.paddedFloats(c, h, w) + 15) / 16 * 16; }
+
+        boolean sameShape(Buf o) { return c == o.c && h == o.h && w == o.w; }
+    }
 
     private interface Step {
         void run(MemorySegment lane, int image);
@@ -53,8 +76,9 @@ final class FusedInference implements AutoCloseable {
     private final int batch, classes;
     private final int[] input;          // (C, H, W)
     private final List<Step> steps = new ArrayList<>();
+    private final List<String> labels = new ArrayList<>(); // (steps): what each step is, for explain
     private final List<Buf> bufs = new ArrayList<>();
-    private long laneFloats;
+    private long laneFloats, scratchFloats, scratchBase;
     private final Arena arena = Arena.ofShared();
     private MemorySegment[] lanes;       // per thread: every buffer of one image's forward
     private Tensor x;                    // the current forward's input (N, C, H, W)
@@ -67,12 +91,14 @@ final class FusedInference implements AutoCloseable {
         this.input = model.inputShape();
         this.classes = model.classes();
         if (input.length != 3) throw new Unsupported("input is " + Shape.str(input) + ", not (C, H, W)");
-        Buf in = buf(input[0], input[1], input[2]);
+        Buf in = buf(input[0], input[1], input[2], false);
+        labels.add("pad input");
         steps.add((lane, b) -> SparseConv.pad(x.segment(), (long) b * input[0] * input[1] * input[2], input[0], input[1], input[2], lane, in.offset));
         Layer root = model.root();
         List<Layer> top = root instanceof Sequential s ? s.layers() : List.of(root);
         Buf out = chain(top, 0, top.size(), in, true);
         if (out != null) throw new Unsupported("the model does not end in a global average pool + linear head");
+        layout();
         int lanesN = Math.max(1, Math.min(Parallel.threads(), batch));
         lanes = new MemorySegment[lanesN];
         for (int t = 0; t < lanesN; t++) {
@@ -110,17 +136,74 @@ final class FusedInference implements AutoCloseable {
         return logits;
     }
 
-    private Buf buf(int c, int h, int w) {
-        Buf b = new Buf(c, h, w, laneFloats);
-        laneFloats += (SparseConv.paddedFloats(c, h, w) + 15) / 16 * 16;
+    /** Each step's best time of {@code reps} runs on image 0 of x, in microseconds, one line per step (for --explain). */
+    String profile(Tensor x, int reps) {
+        this.x = x;
+        double[] best = new double[steps.size()];
+        java.util.Arrays.fill(best, Double.MAX_VALUE);
+        for (int r = 0; r < reps; r++) {
+            for (int i = 0; i < steps.size(); i++) {
+                long t0 = System.nanoTime();
+                steps.get(i).run(lanes[0], 0);
+                best[i] = Math.min(best[i], (System.nanoTime() - t0) / 1e3);
+            }
+        }
+        this.x = null;
+        StringBuilder b = new StringBuilder();
+        double total = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            b.append(String.format(java.util.Locale.ROOT, "  %8.1f us  %s%n", best[i], labels.get(i)));
+            total += best[i];
+        }
+        return b.append(String.format(java.util.Locale.ROOT, "  %8.1f us  total of the steps' best times%n", total)).toString();
+    }
+
+    /** A new buffer written by the step about to be added. */
+    private Buf buf(int c, int h, int w, boolean dedicated) {
+        Buf b = new Buf(c, h, w, steps.size(), dedicated);
         bufs.add(b);
         return b;
     }
 
-    private long scratch(long floats) {
-        long at = laneFloats;
-        laneFloats += (floats + 15) / 16 * 16;
-        return at;
+    /** Marks b as read by the step about to be added. */
+    private Buf use(Buf b) {
+        if (b != null) b.lastUse = Math.max(b.lastUse, steps.size());
+        return b;
+    }
+
+    /** Per-step scratch: one region after the buffers, as large as the largest need (steps run one at a time per lane). */
+    private void scratch(long floats) {
+        scratchFloats = Math.max(scratchFloats, (floats + 15) / 16 * 16);
+    }
+
+    /**
+     * Places the buffers: each takes the memory of an earlier buffer of its shape that no step
+     * reads any more (first fit), else new memory; scratch goes last. Fewer bytes per image keep
+     * the activations in L2 at batch 1.
+     */
+    private void layout() {
+        List<Buf> placed = new ArrayList<>();
+        for (Buf b : bufs) {
+            Buf reuse = null;
+            if (!b.dedicated) {
+                for (Buf p : placed) {
+                    if (!p.dedicated && p.sameShape(b) && p.lastUse < b.def) {
+                        reuse = p;
+                        break;
+                    }
+                }
+            }
+            if (reuse != null) {
+                b.offset = reuse.offset;
+                placed.remove(reuse);
+            } else {
+                b.offset = laneFloats;
+                laneFloats += b.floats();
+            }
+            placed.add(b);
+        }
+        scratchBase = laneFloats;
+        laneFloats += scratchFloats;
     }
 
     /**
@@ -143,8 +226,9 @@ final class FusedInference implements AutoCloseable {
                 if (relu) i++;
                 cur = residual(r, cur, relu);
             } else if (l instanceof ReLU) {
-                Buf b = cur;
+                Buf b = use(cur);
                 long floats = SparseConv.paddedFloats(b.c, b.h, b.w) - SparseConv.SLACK;
+                labels.add(l.name() + " relu");
                 steps.add((lane, img) -> Activations.reluForward(lane, b.offset, lane, b.offset, Math.toIntExact(floats)));
             } else if (l instanceof GlobalAvgPool && head && i + 2 == to && layers.get(i + 1) instanceof Linear lin) {
                 head(cur, lin);
@@ -207,27 +291,34 @@ final class FusedInference implements AutoCloseable {
         }
         SparseMatrix s = SparseMatrix.fromDense(MemorySegment.ofArray(w), 0, oc, cols, cols);
         SparseConv sc = new SparseConv(s, bias, in.c, in.h, in.w, conv.kernel(), conv.stride(), conv.padding());
-        Buf out = buf(oc, sc.outHeight(), sc.outWidth());
+        use(in);
+        use(res);
+        Buf out = buf(oc, sc.outHeight(), sc.outWidth(), false);
         if (res != null && (res.c != out.c || res.h != out.h || res.w != out.w)) {
             throw new Unsupported("convolution '" + conv.name() + "' outputs " + Shape.str(out.c, out.h, out.w) + " but its residual is " + Shape.str(res.c, res.h, res.w));
         }
-        long scratchAt = sc.scratchFloats() == 0 ? -1 : scratch(sc.scratchFloats());
-        long scratchFloats = sc.scratchFloats();
+        boolean needsScratch = sc.scratchFloats() > 0;
+        scratch(sc.scratchFloats());
         convs++;
         nonzeros += s.nnz();
         weights += w.length;
+        labels.add(String.format(java.util.Locale.ROOT, "%s%s%s%s k%d s%d %dx%dx%d->%dx%dx%d nnz %d (%.4f)", conv.name(), bn == null ? "" : "+bn",
+                res == null ? "" : "+res", relu ? "+relu" : "", conv.kernel(), conv.stride(), in.c, in.h, in.w, out.c, out.h, out.w, s.nnz(),
+                (double) s.nnz() / w.length));
         steps.add((lane, img) -> sc.forward(lane, in.offset, lane, out.offset, res == null ? null : lane, res == null ? 0 : res.offset, relu,
-                scratchAt < 0 ? null : lane.asSlice(4 * scratchAt, 4 * scratchFloats)));
+                needsScratch ? lane : null, scratchBase));
         return out;
     }
 
     /** Option A shortcut: x[:, ::s, ::s] into channels [front, front + c) of a zero buffer. */
     private Buf zeroPad(ZeroPadShortcut z, Buf in) {
         int[] o = z.outputShape();
-        Buf out = buf(o[0], o[1], o[2]);
+        use(in);
+        Buf out = buf(o[0], o[1], o[2], true); // only channels [front, front + c) are written: the rest must stay zero
         int s = z.stride();
         int front = (o[0] - in.c) / 2, wpi = in.w + 2, wpo = o[2] + 2;
         long pi = (long) (in.h + 2) * wpi, po = (long) (o[1] + 2) * wpo;
+        labels.add(z.name());
         steps.add((lane, img) -> {
             for (int ci = 0; ci < in.c; ci++) {
                 for (int oy = 0; oy < o[1]; oy++) {
@@ -252,18 +343,17 @@ final class FusedInference implements AutoCloseable {
         long plane = (long) (in.h + 2) * (in.w + 2);
         float inv = 1f / (in.h * in.w);
         int c = in.c;
-        long pooled = scratch(c); // (c) per lane
+        use(in);
+        scratch(c); // pooled (c) per lane
+        labels.add("avgpool+" + lin.name() + " nnz " + s.nnz());
         steps.add((lane, img) -> {
             for (int ci = 0; ci < c; ci++) {
-                float sum = 0f;
-                long at = in.offset + ci * plane;
-                for (long j = 0; j < plane; j++) sum += lane.getAtIndex(F, at + j);
-                lane.setAtIndex(F, pooled + ci, sum * inv);
+                lane.setAtIndex(F, scratchBase + ci, (float) (dev.shears.engine.kernels.Reductions.sum(lane, in.offset + ci * plane, (int) plane) * inv));
             }
             MemorySegment out = logits.segment();
             for (int r = 0; r < classes; r++) {
                 float acc = bias[r];
-                for (int p = rowStart[r]; p < rowStart[r + 1]; p++) acc += value[p] * lane.getAtIndex(F, pooled + col[p]);
+                for (int p = rowStart[r]; p < rowStart[r + 1]; p++) acc += value[p] * lane.getAtIndex(F, scratchBase + col[p]);
                 out.setAtIndex(F, (long) img * classes + r, acc);
             }
         });

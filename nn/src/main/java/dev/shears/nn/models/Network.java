@@ -174,6 +174,8 @@ public final class Network implements Model, Seeded {
 
     String fusedNote() { return fusedNote; }
 
+    String fusedProfile(Tensor x, int reps) { return fused == null ? "  (no fused path)\n" : fused.profile(x, reps); }
+
     @Override
     public void close() {
         if (fused != null) fused.close();

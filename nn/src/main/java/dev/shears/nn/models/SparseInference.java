@@ -138,6 +138,11 @@ public final class SparseInference {
         return model.fusedNote();
     }
 
+    /** Per-step best times of the installed fused path on x (batch >= 1), or a line saying it is off. */
+    public static String fusedProfile(Network model, Tensor x, int reps) {
+        return model.fusedProfile(x, reps);
+    }
+
     /** Whether a fused path is installed. */
     public static boolean fused(Network model) {
         return model.hasFused();
