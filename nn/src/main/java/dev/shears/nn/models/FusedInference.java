@@ -30,7 +30,7 @@ import java.util.List;
  * nonzeros of the masked, folded weight over activations kept in the padded layout; a global
  * average pool + linear head at the end. All buffers are allocated here, once; a forward
  * allocates nothing and, at batch 1, dispatches no threads (images go to threads when batched).
- * Covers chains of Conv2d (groups 1, stride 1/2, padding 0/1) [BatchNorm2d] [ReLU], Residual
+ * Covers chains of Conv2d (groups 1 or depthwise, stride 1/2, padding 0/1) [BatchNorm2d] [ReLU], Residual
  * blocks (identity, zero-pad or conv shortcut) and GlobalAvgPool + Linear; anything else is
  * {@link Unsupported} and the model keeps its per-layer path. A snapshot: weights changed later
  * need a new compile. Pinned by SparseInferenceTest (outputs equal the masked dense forward).
@@ -225,6 +225,8 @@ final class FusedInference implements AutoCloseable {
                 boolean relu = i + 1 < to && layers.get(i + 1) instanceof ReLU;
                 if (relu) i++;
                 cur = residual(r, cur, relu);
+            } else if (l instanceof Sequential seq) {
+                cur = chain(seq.layers(), 0, seq.layers().size(), cur, false);
             } else if (l instanceof ReLU) {
                 Buf b = use(cur);
                 long floats = SparseConv.paddedFloats(b.c, b.h, b.w) - SparseConv.SLACK;
@@ -268,13 +270,14 @@ final class FusedInference implements AutoCloseable {
         return conv(conv, bn, mid, res, relu);
     }
 
-    /** out = relu?(conv(in) folded with bn + res). */
+    /** out = relu?(conv(in) folded with bn + res); a depthwise convolution runs as the block-diagonal (oc, c*k*k) weight. */
     private Buf conv(Conv2d conv, BatchNorm2d bn, Buf in, Buf res, boolean relu) throws Unsupported {
-        if (conv.groups() != 1 || !SparseConv.supports(conv.kernel(), conv.stride(), conv.padding())) {
+        int[] wShape = conv.weight().shape();
+        boolean depthwise = conv.groups() > 1 && conv.groups() == in.c && wShape[0] == in.c && wShape[1] == 1;
+        if ((conv.groups() != 1 && !depthwise) || !SparseConv.supports(conv.kernel(), conv.stride(), conv.padding())) {
             throw new Unsupported("convolution '" + conv.name() + "' (groups " + conv.groups() + ", kernel " + conv.kernel() + ", stride "
                     + conv.stride() + ", padding " + conv.padding() + ") is not covered");
         }
-        int[] wShape = conv.weight().shape();
         int oc = wShape[0], cols = wShape[1] * wShape[2] * wShape[3];
         float[] w = masked(conv.weight());
         float[] bias = conv.bias() == null ? null : conv.bias().value().toFloatArray();
@@ -289,7 +292,30 @@ final class FusedInference implements AutoCloseable {
             }
             bias = folded;
         }
-        SparseMatrix s = SparseMatrix.fromDense(MemorySegment.ofArray(w), 0, oc, cols, cols);
+        SparseMatrix s;
+        if (depthwise) { // row o holds its own k*k taps, in columns o*k*k + tap
+            int[] rowStart = new int[oc + 1];
+            List<Integer> col = new ArrayList<>();
+            List<Float> val = new ArrayList<>();
+            for (int o = 0; o < oc; o++) {
+                for (int t = 0; t < cols; t++) {
+                    if (w[o * cols + t] != 0f) {
+                        col.add(o * cols + t);
+                        val.add(w[o * cols + t]);
+                    }
+                }
+                rowStart[o + 1] = col.size();
+            }
+            int[] c = new int[col.size()];
+            float[] v = new float[col.size()];
+            for (int i = 0; i < c.length; i++) {
+                c[i] = col.get(i);
+                v[i] = val.get(i);
+            }
+            s = SparseMatrix.fromCsr(oc, in.c * cols, rowStart, c, v);
+        } else {
+            s = SparseMatrix.fromDense(MemorySegment.ofArray(w), 0, oc, cols, cols);
+        }
         SparseConv sc = new SparseConv(s, bias, in.c, in.h, in.w, conv.kernel(), conv.stride(), conv.padding());
         use(in);
         use(res);

@@ -76,11 +76,14 @@ class SparseInferenceTest {
      */
     @ParameterizedTest
     @CsvSource({
-        "resnet20, A, 3, 12, 12, 0, 1", "resnet20, A, 3, 9, 11, 0.9, 3", "resnet20, B, 3, 12, 12, 0.95, 1",
-        "resnet20, B, 2, 7, 10, 0.5, 2", "resnet32, A, 3, 8, 8, 0.98, 1",
+        "resnet20, shortcut=A, 3, 12, 12, 0, 1", "resnet20, shortcut=A, 3, 9, 11, 0.9, 3", "resnet20, shortcut=B, 3, 12, 12, 0.95, 1",
+        "resnet20, shortcut=B, 2, 7, 10, 0.5, 2", "resnet32, shortcut=A, 3, 8, 8, 0.98, 1",
+        "mobilenet-v1, multiplier=0.25, 3, 32, 32, 0.9, 1", "mobilenet-v1, multiplier=0.25, 3, 19, 23, 0.5, 2",
+        "mobilenet-v2-cifar, shortcut=A, 3, 8, 8, 0.9, 1",
     })
-    void fusedPathFoldsBatchNormAndMatchesMaskedDense(String name, String shortcut, int c, int h, int w, double sparsity, int batch) {
-        ModelConfig cfg = new ModelConfig(c, h, w, 10, 17, java.util.Map.of("shortcut", shortcut));
+    void fusedPathFoldsBatchNormAndMatchesMaskedDense(String name, String option, int c, int h, int w, double sparsity, int batch) {
+        String[] kv = option.split("=");
+        ModelConfig cfg = new ModelConfig(c, h, w, 10, 17, name.startsWith("resnet") || name.startsWith("mobilenet-v1") ? java.util.Map.of(kv[0], kv[1]) : java.util.Map.of());
         try (Network m = ModelZoo.create(name, cfg); dev.shears.engine.Workspace ws = new dev.shears.engine.Workspace("masks")) {
             SplittableRandom r = new SplittableRandom(23);
             for (Parameter p : m.parameters()) {
@@ -110,7 +113,7 @@ class SparseInferenceTest {
                 SparseInference.sparsify(m, batch, false);
                 assertTrue(SparseInference.fused(m), SparseInference.fusedStatus(m));
                 float[] fused = m.forward(x, false).toFloatArray();
-                assertClose(dense, fused, name + " " + shortcut + " " + c + "x" + h + "x" + w + " sparsity " + sparsity + " batch " + batch);
+                assertClose(dense, fused, name + " " + option + " " + c + "x" + h + "x" + w + " sparsity " + sparsity + " batch " + batch);
                 float[] again = m.forward(x, false).toFloatArray();
                 for (int i = 0; i < fused.length; i++) assertEquals(fused[i], again[i], "a second fused forward gives the same bits");
                 SparseInference.densify(m);
