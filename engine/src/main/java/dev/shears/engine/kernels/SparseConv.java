@@ -11,8 +11,9 @@ import java.lang.foreign.ValueLayout;
  * q = oy*(w+2) + ox reads, for each nonzero, the input at a fixed offset + q, so a nonzero is one
  * broadcast-FMA over a contiguous run of the plane (the 2 border columns per row are computed
  * and zeroed); when the output has the input's size the wide rows land in the padded output
- * as they are. Stride 2 first splits the input into its 4 (row, column) parity planes, where
- * every tap is again a contiguous run, then scatters the rows. Epilogue fused: bias (for a
+ * as they are. Stride 2 first splits the input into its 4 (row, column) parity planes, rows as
+ * wide as the output's padded rows, where every tap is again a contiguous run landing in place
+ * (other geometries go through a scratch and a row scatter). Epilogue fused: bias (for a
  * folded batch norm), residual in the output's padded layout, ReLU. Single-threaded; no im2col.
  * Not for training. Pinned by SparseConvTest (against a dense convolution on masked weights).
  */
@@ -30,7 +31,7 @@ public final class SparseConv {
     private final int width, n;           // wide row width, positions computed per output channel
     private final boolean[] valid;        // (n): wide position holds a real output pixel
     private final boolean inPlace;        // wide rows are the padded output's interior rows as they are
-    private final int hph, wph;           // stride 2: parity plane height and width
+    private final int hph, wph, pw;       // stride 2: parity plane height, columns of data, row width (>= wph, zero-filled)
 
     /**
      * {@code weight} (oc, c*k*k) with columns (ci, ki, kj), {@code bias} (oc) or null, input
@@ -60,8 +61,10 @@ public final class SparseConv {
         int hp = h + 2, wp = w + 2, d = 1 - pad; // d: the tap's shift in the pad-1 layout
         this.hph = (hp + 1) / 2;
         this.wph = (wp + 1) / 2;
-        this.width = stride == 1 ? wp : wph;
-        this.inPlace = stride == 1 && ow == w && oh == h;
+        // stride 2: parity rows as wide as the padded output's rows, so the wide rows land in it as they are
+        this.pw = Math.max(wph, ow + 2);
+        this.width = stride == 1 ? wp : pw;
+        this.inPlace = stride == 1 ? ow == w && oh == h : pw == ow + 2;
         int exact = oh * width;
         int rounded = (exact + ROUND - 1) / ROUND * ROUND;
         // in place, rounding writes zeros past the last row: only into the next plane's top border
@@ -72,7 +75,7 @@ public final class SparseConv {
         for (int i = 0; i < offset.length; i++) {
             int col = weight.col[i], ci = col / (k * k), ki = col % (k * k) / k + d, kj = col % k + d;
             offset[i] = stride == 1 ? ci * hp * wp + ki * wp + kj
-                    : ci * 4 * hph * wph + ((ki & 1) * 2 + (kj & 1)) * hph * wph + (ki >> 1) * wph + (kj >> 1);
+                    : ci * 4 * hph * pw + ((ki & 1) * 2 + (kj & 1)) * hph * pw + (ki >> 1) * pw + (kj >> 1);
         }
     }
 
@@ -117,8 +120,8 @@ public final class SparseConv {
 
     /** Floats of scratch {@link #forward} needs (0 when the wide rows land in the output in place). */
     public long scratchFloats() {
-        if (inPlace) return 0;
-        return (stride == 2 ? (long) c * 4 * hph * wph + SLACK : 0) + (long) oc * n + SLACK;
+        long parity = stride == 2 ? (long) c * 4 * hph * pw + SLACK : 0;
+        return inPlace ? parity : parity + (long) oc * n + SLACK;
     }
 
     /**
@@ -132,21 +135,21 @@ public final class SparseConv {
         need("x", x, xOffset, paddedFloats(c, h, w));
         need("y", y, yOffset, paddedFloats(oc, oh, ow));
         if (res != null) need("residual", res, resOffset, paddedFloats(oc, oh, ow));
-        if (!inPlace) need("scratch", scratch, scratchOffset, scratchFloats());
+        if (scratchFloats() > 0) need("scratch", scratch, scratchOffset, scratchFloats());
         int wpo = ow + 2;
         long plane = (long) (oh + 2) * wpo;
-        if (inPlace) {
-            KERNEL.rows(rowStart, offset, value, bias, 0, oc, n, x, xOffset, y, yOffset + wpo + 1, (int) plane,
-                    res, resOffset + wpo + 1, (int) plane, relu, valid);
-            return;
-        }
         long src = xOffset, wide = scratchOffset;
         MemorySegment in = x;
         if (stride == 2) {
-            splitParity(x, xOffset, scratch, scratchOffset);
+            if (value.length > 0) splitParity(x, xOffset, scratch, scratchOffset); // no nonzero reads nothing
             in = scratch;
             src = scratchOffset;
-            wide = scratchOffset + (long) c * 4 * hph * wph + SLACK;
+            wide = scratchOffset + (long) c * 4 * hph * pw + SLACK;
+        }
+        if (inPlace) {
+            KERNEL.rows(rowStart, offset, value, bias, 0, oc, n, in, src, y, yOffset + wpo + 1, (int) plane,
+                    res, resOffset + wpo + 1, (int) plane, relu, valid);
+            return;
         }
         KERNEL.rows(rowStart, offset, value, bias, 0, oc, n, in, src, scratch, wide, n, null, 0, 0, relu && res == null, null);
         for (int o = 0; o < oc; o++) {
@@ -163,16 +166,16 @@ public final class SparseConv {
         }
     }
 
-    /** The 4 parity planes of each padded input channel: plane (a, b)[i][j] = x[2i + a][2j + b], 0 past the edge. */
+    /** The 4 parity planes of each padded input channel: plane (a, b)[i][j] = x[2i + a][2j + b], 0 past the edge; rows pw wide. */
     private void splitParity(MemorySegment x, long xOffset, MemorySegment out, long outOffset) {
         int hp = h + 2, wp = w + 2, half = wp / 2;
-        long pp = (long) hph * wph;
+        long pp = (long) hph * pw;
         for (int ci = 0; ci < c; ci++) {
             for (int row = 0; row < 2 * hph; row++) {
                 int a = row & 1, i = row >> 1;
-                long even = outOffset + ((long) ci * 4 + a * 2) * pp + (long) i * wph, odd = even + pp;
+                long even = outOffset + ((long) ci * 4 + a * 2) * pp + (long) i * pw, odd = even + pp;
                 if (row >= hp) { // past the last row (hp odd): zeros
-                    for (int j = 0; j < wph; j++) {
+                    for (int j = 0; j < pw; j++) {
                         out.setAtIndex(F, even + j, 0f);
                         out.setAtIndex(F, odd + j, 0f);
                     }
@@ -186,6 +189,10 @@ public final class SparseConv {
                 if (wp % 2 == 1) { // odd width: the last column is even, its odd partner is past the edge
                     out.setAtIndex(F, even + half, x.getAtIndex(F, src + wp - 1));
                     out.setAtIndex(F, odd + half, 0f);
+                }
+                for (int j = wph; j < pw; j++) { // the columns that widen the rows to the output's
+                    out.setAtIndex(F, even + j, 0f);
+                    out.setAtIndex(F, odd + j, 0f);
                 }
             }
         }

@@ -44,7 +44,7 @@ class SparseConvTest {
     void matchesDenseConvolutionOnMaskedWeights() {
         int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {2, 8, 8}, {4, 9, 13}, {5, 16, 16}, {3, 17, 31}, {2, 32, 32}, {7, 3, 2}};
         int[] outs = {1, 3, 8, 13};
-        int[][] geometries = {{3, 1, 1}, {3, 2, 1}, {1, 1, 0}, {1, 2, 0}, {3, 1, 0}, {3, 2, 0}, {1, 1, 1}, {5, 1, 1}};
+        int[][] geometries = {{3, 1, 1}, {3, 2, 1}, {1, 1, 0}, {1, 2, 0}, {3, 1, 0}, {3, 2, 0}, {1, 1, 1}, {5, 1, 1}, {5, 2, 0}, {2, 2, 1}};
         int i = 0, runs = 0;
         try (Arena arena = Arena.ofConfined()) {
             for (double d : SparseMatrixTest.DENSITIES) for (int[] s : shapes) for (int oc : outs) for (int[] g : geometries) {
