@@ -32,6 +32,7 @@ public final class SparseConv {
     private final boolean[] valid;        // (n): wide position holds a real output pixel
     private final boolean inPlace;        // wide rows are the padded output's interior rows as they are
     private final int hph, wph, pw;       // stride 2: parity plane height, columns of data, row width (>= wph, zero-filled)
+    private final int[] usedChannels;     // stride 2: input channels some nonzero reads (only these are split)
 
     /**
      * {@code weight} (oc, c*k*k) with columns (ci, ki, kj), {@code bias} (oc) or null, input
@@ -71,12 +72,25 @@ public final class SparseConv {
         this.n = !inPlace || rounded - exact <= ow + 2 ? rounded : exact;
         this.valid = new boolean[n];
         for (int q = 0; q < exact; q++) valid[q] = q % width < ow;
+        this.usedChannels = usedChannels(weight.col, c, k * k);
         this.offset = new int[weight.col.length];
         for (int i = 0; i < offset.length; i++) {
             int col = weight.col[i], ci = col / (k * k), ki = col % (k * k) / k + d, kj = col % k + d;
             offset[i] = stride == 1 ? ci * hp * wp + ki * wp + kj
                     : ci * 4 * hph * pw + ((ki & 1) * 2 + (kj & 1)) * hph * pw + (ki >> 1) * pw + (kj >> 1);
         }
+    }
+
+    private static int[] usedChannels(int[] col, int c, int kk) {
+        boolean[] used = new boolean[c];
+        int count = 0;
+        for (int j : col) if (!used[j / kk]) {
+            used[j / kk] = true;
+            count++;
+        }
+        int[] out = new int[count];
+        for (int ci = 0, i = 0; ci < c; ci++) if (used[ci]) out[i++] = ci;
+        return out;
     }
 
     /** Whether {@link #SparseConv} runs this geometry. */
@@ -141,7 +155,7 @@ public final class SparseConv {
         long src = xOffset, wide = scratchOffset;
         MemorySegment in = x;
         if (stride == 2) {
-            if (value.length > 0) splitParity(x, xOffset, scratch, scratchOffset); // no nonzero reads nothing
+            splitParity(x, xOffset, scratch, scratchOffset);
             in = scratch;
             src = scratchOffset;
             wide = scratchOffset + (long) c * 4 * hph * pw + SLACK;
@@ -166,11 +180,15 @@ public final class SparseConv {
         }
     }
 
-    /** The 4 parity planes of each padded input channel: plane (a, b)[i][j] = x[2i + a][2j + b], 0 past the edge; rows pw wide. */
+    /**
+     * The 4 parity planes of each input channel some nonzero reads (a pruned or depthwise weight
+     * reads few): plane (a, b)[i][j] = x[2i + a][2j + b], 0 past the edge; rows pw wide. The
+     * planes of unread channels keep whatever they held: only masked-out positions read them.
+     */
     private void splitParity(MemorySegment x, long xOffset, MemorySegment out, long outOffset) {
         int hp = h + 2, wp = w + 2, half = wp / 2;
         long pp = (long) hph * pw;
-        for (int ci = 0; ci < c; ci++) {
+        for (int ci : usedChannels) {
             for (int row = 0; row < 2 * hph; row++) {
                 int a = row & 1, i = row >> 1;
                 long even = outOffset + ((long) ci * 4 + a * 2) * pp + (long) i * pw, odd = even + pp;

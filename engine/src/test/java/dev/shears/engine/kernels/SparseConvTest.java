@@ -64,6 +64,7 @@ class SparseConvTest {
                 ys.fill((byte) 0);
                 MemorySegment rs = res == null ? null : padded(arena, res, oc, oh, ow, 5);
                 MemorySegment scratch = conv.scratchFloats() == 0 ? null : arena.allocate(4 * (conv.scratchFloats() + 7), 64);
+                if (scratch != null) scratch.fill((byte) 0xFF); // NaN everywhere: scratch may hold anything between calls
                 conv.forward(xs, 3, ys, 5, rs, rs == null ? 0 : 5, relu, scratch, 7);
                 String where = "x " + c + "x" + h + "x" + w + " oc=" + oc + " k=" + k + " stride=" + stride + " pad=" + pad + " density=" + d
                         + " bias=" + withBias + " res=" + withRes + " relu=" + relu;
