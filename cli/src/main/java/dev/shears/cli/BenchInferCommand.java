@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
  * agree; with one thread also the medians of thread CPU time (robust on a shared machine).
  * Not an accuracy measurement (random weights). Pinned by BenchInferCommandTest.
  */
-@Command(name = "infer", description = "Dense vs sparse inference latency of a Global-MP-pruned zoo model (random weights).", sortOptions = false)
+@Command(name = "infer", mixinStandardHelpOptions = true, description = "Dense vs sparse inference latency of a Global-MP-pruned zoo model (random weights).", sortOptions = false)
 final class BenchInferCommand implements Runnable {
     @Option(names = "--model", defaultValue = "resnet32", description = "Zoo model (default: ${DEFAULT-VALUE}).")
     String model;
