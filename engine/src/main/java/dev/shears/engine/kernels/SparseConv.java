@@ -122,7 +122,8 @@ public final class SparseConv {
         long plane = (long) (h + 2) * wp;
         for (int ci = 0; ci < c; ci++) {
             for (int y = 0; y < h; y++) {
-                MemorySegment.copy(src, 4 * (srcOffset + ci * plane + (long) (y + 1) * wp + 1), dst, 4 * (dstOffset + ((long) ci * h + y) * w), 4L * w);
+                long from = srcOffset + ci * plane + (long) (y + 1) * wp + 1, to = dstOffset + ((long) ci * h + y) * w;
+                for (int i = 0; i < w; i++) dst.setAtIndex(F, to + i, src.getAtIndex(F, from + i));
             }
         }
     }

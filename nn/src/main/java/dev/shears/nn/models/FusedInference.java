@@ -79,8 +79,8 @@ final class FusedInference implements AutoCloseable {
     private final List<String> labels = new ArrayList<>(); // (steps): what each step is, for explain
     private final List<Buf> bufs = new ArrayList<>();
     private long laneFloats, scratchFloats, scratchBase;
-    private final Arena arena = Arena.ofShared();
-    private MemorySegment[] lanes;       // per thread: every buffer of one image's forward
+    private final Arena arena;           // owns the lanes and the logits; created once compiling succeeded
+    private final MemorySegment[] lanes; // per thread: every buffer of one image's forward
     private Tensor x;                    // the current forward's input (N, C, H, W)
     private final Tensor logits;         // (N, classes)
     private int convs, nonzeros;
@@ -99,6 +99,7 @@ final class FusedInference implements AutoCloseable {
         Buf out = chain(top, 0, top.size(), in, true);
         if (out != null) throw new Unsupported("the model does not end in a global average pool + linear head");
         layout();
+        arena = Arena.ofShared();
         int lanesN = Math.max(1, Math.min(Parallel.threads(), batch));
         lanes = new MemorySegment[lanesN];
         for (int t = 0; t < lanesN; t++) {
