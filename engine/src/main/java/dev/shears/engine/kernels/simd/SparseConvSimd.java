@@ -30,7 +30,8 @@ public final class SparseConvSimd implements SparseConvKernel {
                      MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid) {
         long xb0 = 4 * xOffset;
         int q = 0;
-        // body: 4 accumulators (4 independent FMA chains hide the FMA latency; the same choice as SparseSimd)
+        // body: 4 accumulators (4 independent FMA chains hide the FMA latency; 8 measured slower:
+        // 37-42 against 26-28 us on a ResNet-32 layer1 convolution at 25% density, AVX-512)
         for (; q + 4 * L <= n; q += 4 * L) {
             long xq = xb0 + 4L * q;
             for (int r = rowFrom; r < rowTo; r++) {
