@@ -133,7 +133,7 @@ public final class SparseConv {
     public int outWidth() { return ow; }
     public int nnz() { return value.length; }
 
-    /** Floats of scratch {@link #forward} needs (0 when the wide rows land in the output in place). */
+    /** Floats of scratch {@link #forward} needs: stride 2 its parity planes, other geometries that do not land in place a wide output; 0 otherwise. */
     public long scratchFloats() {
         long parity = stride == 2 ? (long) c * 4 * hph * pw + SLACK : 0;
         return inPlace ? parity : parity + (long) oc * n + SLACK;
