@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
  * {@code shears bench infer}: eval-mode forward latency of a zoo model (seeded random init, BN
  * with its running stats) pruned by Global MP, dense against sparse (SparseInference's per-layer
  * choice) in one run, iterations interleaved so machine load hits both alike; checks the outputs
- * agree. Not an accuracy measurement (random weights). Pinned by BenchInferCommandTest.
+ * agree; with one thread also the medians of thread CPU time (robust on a shared machine).
+ * Not an accuracy measurement (random weights). Pinned by BenchInferCommandTest.
  */
 @Command(name = "infer", mixinStandardHelpOptions = true, description = "Dense vs sparse inference latency of a Global-MP-pruned zoo model (random weights).", sortOptions = false)
 final class BenchInferCommand implements Runnable {
@@ -110,17 +111,31 @@ final class BenchInferCommand implements Runnable {
             emit(tag + ".conv_linear_density", total == 0 ? 0 : (double) nnz / total, "");
             emit(tag + ".layers_sparse", chosen.size(), "of " + choices.size());
             emit(tag + ".max_abs_diff", maxDiff, "(max |logit| " + String.format(Locale.ROOT, "%.3f", maxAbs) + ")");
+            System.out.println("# " + SparseInference.fusedStatus(net));
             if (explain) System.out.print(SparseInference.explain(choices));
-            List<Double> denseMs = new ArrayList<>(), sparseMs = new ArrayList<>();
+            List<Double> denseMs = new ArrayList<>(), sparseMs = new ArrayList<>(), denseCpu = new ArrayList<>(), sparseCpu = new ArrayList<>();
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
             for (int i = 0; i < warmup + iters; i++) {
                 install(chosen, direct, false);
+                SparseInference.enableFused(net, false);
+                long c0 = mx.getCurrentThreadCpuTime();
                 double d = timeOnce(net, x);
+                long c1 = mx.getCurrentThreadCpuTime();
                 install(chosen, direct, true);
+                SparseInference.enableFused(net, true);
+                long c2 = mx.getCurrentThreadCpuTime();
                 double s = timeOnce(net, x);
+                long c3 = mx.getCurrentThreadCpuTime();
                 if (i >= warmup) {
                     denseMs.add(d);
                     sparseMs.add(s);
+                    denseCpu.add((c1 - c0) / 1e6);
+                    sparseCpu.add((c3 - c2) / 1e6);
                 }
+            }
+            if (explain && SparseInference.fused(net)) { // after the timed loop: by now the JIT has compiled every step
+                System.out.println("# fused steps, best of 20 on one image:");
+                System.out.print(SparseInference.fusedProfile(net, x, 20));
             }
             double dMed = quantile(denseMs, 0.5), sMed = quantile(sparseMs, 0.5);
             emit(tag + ".dense.ms.med", dMed, "ms");
@@ -128,6 +143,12 @@ final class BenchInferCommand implements Runnable {
             emit(tag + ".sparse.ms.med", sMed, "ms");
             emit(tag + ".sparse.ms.p90", quantile(sparseMs, 0.9), "ms");
             System.out.println(tag + ".speedup " + String.format(Locale.ROOT, "%.1fx", dMed / sMed));
+            if (Parallel.threads() == 1) { // all the work runs on this thread: its CPU time ignores time the machine gave others
+                double dc = quantile(denseCpu, 0.5), sc = quantile(sparseCpu, 0.5);
+                emit(tag + ".dense.cpu_ms.med", dc, "ms (thread CPU time)");
+                emit(tag + ".sparse.cpu_ms.med", sc, "ms (thread CPU time)");
+                System.out.println(tag + ".speedup_cpu " + String.format(Locale.ROOT, "%.1fx", dc / sc));
+            }
             if (maxDiff > 1e-3 * Math.max(1, maxAbs)) {
                 throw new UserError("sparse and dense outputs differ: max abs diff " + maxDiff + " (max |logit| " + maxAbs + ")");
             }

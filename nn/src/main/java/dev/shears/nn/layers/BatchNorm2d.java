@@ -68,6 +68,7 @@ public final class BatchNorm2d implements Layer {
     public Parameter bias() { return beta; }
     public Tensor runningMean() { return runningMean; }
     public Tensor runningVar() { return runningVar; }
+    public double eps() { return eps; }
 
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return new int[] {c, h, w}; }

@@ -94,6 +94,9 @@ public final class Conv2d implements Layer {
     public Parameter weight() { return weight; }
     public Parameter bias() { return bias; }
     public int groups() { return groups; }
+    public int kernel() { return k; }
+    public int stride() { return stride; }
+    public int padding() { return pad; }
 
     /**
      * Eval-mode forward runs {@code s} (the masked weight as (oc, c*k*k), snapshotted by the
@@ -115,7 +118,8 @@ public final class Conv2d implements Layer {
                     + "), groups=" + groups);
         }
         sparseWeight = s;
-        sparseDirect = s == null || pointwise || !direct ? null : new SparseDirectConv(s, c, h, w, oc, oh, ow, k, stride, pad);
+        sparseDirect = s == null || pointwise || !direct ? null
+                : new SparseDirectConv(s, bias == null ? null : bias.value().toFloatArray(), c, h, w, oc, oh, ow, k, stride, pad, Parallel.threads());
     }
 
     /** The sparse weight eval-mode forward uses, or null when it runs dense. */
@@ -231,13 +235,16 @@ public final class Conv2d implements Layer {
         SparseDirectConv direct = sparseDirect;
         if (direct != null) {
             int lanesNow = Math.max(1, lanes);
-            if (sparsePadded == null || sparsePadded.length < lanesNow || sparsePadded[0].length != direct.paddedFloats()) {
+            if (direct.usesEngineKernel()) { // it keeps its own native buffers: no heap scratch
+                if (sparsePadded == null || sparsePadded.length < lanesNow) sparsePadded = sparseOut = new float[lanesNow][];
+            } else if (sparsePadded == null || sparsePadded.length < lanesNow || sparsePadded[0] == null
+                    || sparsePadded[0].length != direct.paddedFloats()) {
                 sparsePadded = new float[lanesNow][direct.paddedFloats()]; // borders stay zero: only interiors are written
                 sparseOut = new float[lanesNow][oc * p];
             }
             MemorySegment bs = bias == null ? null : bias.value().segment();
             overChunks((lane, n0, nb) -> {
-                for (int b = n0; b < n0 + nb; b++) direct.forward(xs, (long) b * c * h * w, bs, ys, (long) b * oc * p, sparsePadded[lane], sparseOut[lane]);
+                for (int b = n0; b < n0 + nb; b++) direct.forward(xs, (long) b * c * h * w, bs, ys, (long) b * oc * p, sparsePadded[lane], sparseOut[lane], lane);
             });
             return;
         }

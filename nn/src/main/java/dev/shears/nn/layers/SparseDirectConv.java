@@ -2,14 +2,18 @@ package dev.shears.nn.layers;
 
 import dev.shears.engine.Parallel;
 import dev.shears.engine.kernels.SparseMatrix;
+import dev.shears.engine.kernels.SparseConv;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A convolution weight in CSR with each nonzero's column (ci, ki, kj) turned into its offset in a
- * zero-padded input image, so eval forward needs no im2col: per nonzero, each output row gets
- * w times a (strided) run of the padded input. Built once by Conv2d.useSparseWeight. At batch 1
- * im2col cost more than the sparse multiply-adds (measured with shears bench infer --explain).
+ * A convolution weight in CSR run without im2col (at batch 1 im2col cost more than the sparse
+ * multiply-adds, measured with shears bench infer --explain). Where the engine's SparseConv covers
+ * the geometry (stride 1 or 2, padding 0 or 1; scalar and Vector API twins) each image is copied
+ * into a padded native buffer, run through it and copied out; other geometries take the plain
+ * loop below: each nonzero's column (ci, ki, kj) as its offset in a zero-padded heap image, each
+ * output row getting w times a (strided) run of it. Built once by Conv2d.useSparseWeight.
  * Not for training. Pinned by SparseInferenceTest (outputs equal the dense forward).
  */
 final class SparseDirectConv {
@@ -19,8 +23,11 @@ final class SparseDirectConv {
     private final int[] rowStart; // (oc + 1)
     private final int[] offset;   // (nnz): ci*hp*wp + ki*wp + kj
     private final float[] value;  // (nnz)
+    private final SparseConv fast;       // the engine kernel where it covers the geometry, else null
+    private final MemorySegment[] lanes; // per lane: padded input, padded output, kernel scratch (fast only)
+    private final long outAt, scratchAt;
 
-    SparseDirectConv(SparseMatrix s, int c, int h, int w, int oc, int oh, int ow, int k, int stride, int pad) {
+    SparseDirectConv(SparseMatrix s, float[] bias, int c, int h, int w, int oc, int oh, int ow, int k, int stride, int pad, int lanes) {
         this.c = c;
         this.h = h;
         this.w = w;
@@ -40,13 +47,39 @@ final class SparseDirectConv {
             int ci = col[i] / (k * k), r = col[i] % (k * k);
             offset[i] = ci * hp * wp + (r / k) * wp + r % k;
         }
+        if (SparseConv.supports(k, stride, pad)) {
+            fast = new SparseConv(s, bias, c, h, w, k, stride, pad);
+            outAt = SparseConv.paddedFloats(c, h, w);
+            scratchAt = outAt + SparseConv.paddedFloats(oc, oh, ow);
+            Arena arena = Arena.ofAuto(); // freed with this snapshot
+            this.lanes = new MemorySegment[lanes];
+            for (int t = 0; t < lanes; t++) this.lanes[t] = arena.allocate(4 * (scratchAt + fast.scratchFloats()), 64); // zeroed
+        } else {
+            fast = null;
+            this.lanes = null;
+            outAt = scratchAt = 0;
+        }
     }
+
+    /** Whether forward runs the engine kernel (true) or the plain loop. */
+    boolean usesEngineKernel() { return fast != null; }
 
     /** Floats of padded input scratch one image needs. */
     int paddedFloats() { return c * hp * wp; }
 
-    /** y (oc, oh*ow) at yOff = W x (c, h, w) at xOff (+ bias, may be null); xp and out are heap scratch. */
-    void forward(MemorySegment xs, long xOff, MemorySegment bias, MemorySegment ys, long yOff, float[] xp, float[] out) {
+    /**
+     * y (oc, oh*ow) at yOff = W x (c, h, w) at xOff (+ bias, may be null: the engine kernel uses
+     * the bias given at construction); xp and out are heap scratch of the plain loop, lane picks
+     * the engine kernel's buffers (one caller thread per lane at a time).
+     */
+    void forward(MemorySegment xs, long xOff, MemorySegment bias, MemorySegment ys, long yOff, float[] xp, float[] out, int lane) {
+        if (fast != null) {
+            MemorySegment m = lanes[lane];
+            SparseConv.pad(xs, xOff, c, h, w, m, 0);
+            fast.forward(m, 0, m, outAt, null, 0, false, m, scratchAt);
+            SparseConv.unpad(m, outAt, oc, oh, ow, ys, yOff);
+            return;
+        }
         for (int ci = 0; ci < c; ci++) {
             for (int iy = 0; iy < h; iy++) MemorySegment.copy(xs, F, (xOff + ((long) ci * h + iy) * w) * 4, xp, (ci * hp + iy + pad) * wp + pad, w);
         }

@@ -35,6 +35,8 @@ public final class ZeroPadShortcut implements Layer {
         this.front = (outChannels - c) / 2;
     }
 
+    /** The spatial subsampling step. */
+    public int stride() { return stride; }
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return new int[] {c, h, w}; }
     @Override public int[] outputShape() { return new int[] {oc, oh, ow}; }

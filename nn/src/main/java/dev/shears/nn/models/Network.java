@@ -37,6 +37,9 @@ public final class Network implements Model, Seeded {
     private static final int KEPT_BATCH_SIZES = 2;
     private ActivationMemory activations;
     private int batch = -1;
+    private FusedInference fused;  // eval forward at its batch, or null (set by SparseInference)
+    private boolean fusedOn = true;
+    private String fusedNote = "fused inference: not compiled";
 
     Network(Map<String, String> spec, Workspace parameterMemory, Params params, Layer root) {
         this.spec = Map.copyOf(spec);
@@ -121,6 +124,7 @@ public final class Network implements Model, Seeded {
             throw new IllegalArgumentException("model '" + spec.get("model") + "' expects input (N, " + Shape.str(inputShape).substring(1)
                     + " but got " + Shape.str(s));
         }
+        if (!training && fused != null && fusedOn && s[0] == fused.batch()) return fused.forward(x);
         if (s[0] != batch) bind(s[0]);
         return root.forward(x, training);
     }
@@ -156,8 +160,26 @@ public final class Network implements Model, Seeded {
         root.backward(dLogits);
     }
 
+    /** Installs (or with null removes) the fused eval path; the old one is closed. */
+    void useFused(FusedInference f, String note) {
+        if (fused != null && fused != f) fused.close();
+        fused = f;
+        fusedNote = note;
+    }
+
+    /** Switches an installed fused path off and on (benchmarks time both paths of one model). */
+    void fusedOn(boolean on) { fusedOn = on; }
+
+    boolean hasFused() { return fused != null; }
+
+    String fusedNote() { return fusedNote; }
+
+    String fusedProfile(Tensor x, int reps) { return fused == null ? "  (no fused path)\n" : fused.profile(x, reps); }
+
     @Override
     public void close() {
+        if (fused != null) fused.close();
+        fused = null;
         memories.values().forEach(ActivationMemory::close);
         memories.clear();
         parameterMemory.close();

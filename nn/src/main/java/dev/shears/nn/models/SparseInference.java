@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
 public final class SparseInference {
     /** Above this density a layer stays dense without timing: CSR moves 2x the bytes per weight. */
     public static final double MAX_DENSITY = 0.5;
-    private static final int WARMUP = 3, REPS = 7;
+    private static final int WARMUP = 3, REPS = 7, FUSED_WARMUP = 20;
 
     private SparseInference() {}
 
@@ -49,6 +49,7 @@ public final class SparseInference {
      */
     public static List<LayerChoice> sparsify(Network model, int batch, boolean measure) {
         if (batch < 1) throw new IllegalArgumentException("sparsify: batch must be >= 1, got " + batch);
+        model.useFused(null, "fused inference: not compiled");
         int[] in = model.inputShape();
         int[] shape = new int[in.length + 1];
         shape[0] = batch;
@@ -92,7 +93,64 @@ public final class SparseInference {
                 out.add(new LayerChoice(l.name(), density, names[form], best[0], Math.min(best[1], best[2])));
             }
         }
+        fuse(model, shape, measure);
         return out;
+    }
+
+    /**
+     * Compiles the fused path (FusedInference) and, when {@code measure}, keeps it only if whole
+     * forwards say it beats the per-layer path just chosen (best of {@link #REPS}, alternating).
+     */
+    private static void fuse(Network model, int[] shape, boolean measure) {
+        FusedInference f;
+        try {
+            f = FusedInference.compile(model, shape[0]);
+        } catch (FusedInference.Unsupported e) {
+            model.useFused(null, "fused inference: off, " + e.getMessage());
+            return;
+        }
+        if (!measure) {
+            model.useFused(f, "fused inference: on (untimed), " + f.describe());
+            return;
+        }
+        model.useFused(f, "");
+        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+        try (Tensor x = random(shape, 3)) {
+            for (int i = 0; i < FUSED_WARMUP; i++) model.forward(x, false); // the fused kernels meet the JIT here
+            for (int i = 0; i < WARMUP + REPS; i++) {
+                for (int form = 0; form < 2; form++) {
+                    model.fusedOn(form == 1);
+                    long t0 = System.nanoTime();
+                    model.forward(x, false);
+                    double us = (System.nanoTime() - t0) / 1e3;
+                    if (i >= WARMUP) best[form] = Math.min(best[form], us);
+                }
+            }
+        }
+        model.fusedOn(true);
+        String times = String.format(Locale.ROOT, "%.1f us against %.1f us per layer (best of %d)", best[1], best[0], REPS);
+        if (best[1] < best[0]) model.useFused(f, "fused inference: on, " + times + "; " + f.describe());
+        else model.useFused(null, "fused inference: off, slower: " + times);
+    }
+
+    /** Whether eval forward runs the fused path, and why (for --explain and logs). */
+    public static String fusedStatus(Network model) {
+        return model.fusedNote();
+    }
+
+    /** Per-step best times of the installed fused path on x (batch >= 1), or a line saying it is off. */
+    public static String fusedProfile(Network model, Tensor x, int reps) {
+        return model.fusedProfile(x, reps);
+    }
+
+    /** Whether a fused path is installed. */
+    public static boolean fused(Network model) {
+        return model.hasFused();
+    }
+
+    /** Switches an installed fused path off (eval forward runs the layers) or back on; benchmarks time both. */
+    public static void enableFused(Network model, boolean on) {
+        model.fusedOn(on);
     }
 
     /** Runs the whole model a few times sparse, then dense, so the timings below meet compiled kernels. */
@@ -109,6 +167,7 @@ public final class SparseInference {
 
     /** Every layer back to its dense weight. */
     public static void densify(Network model) {
+        model.useFused(null, "fused inference: not compiled");
         for (Layer l : model.layers()) {
             if (l instanceof Conv2d c) c.useSparseWeight(null);
             if (l instanceof Linear li) li.useSparseWeight(null);

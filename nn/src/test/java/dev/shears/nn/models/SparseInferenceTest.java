@@ -47,11 +47,15 @@ class SparseInferenceTest {
                 long sparseLayers = choices.stream().filter(SparseInference.LayerChoice::sparse).count();
                 if (sparsity >= 0.9) assertEquals(choices.size(), sparseLayers, "all layers at density <= 0.5 go sparse");
                 if (sparsity == 0) assertEquals(0, sparseLayers, "dense layers stay dense");
+                assertEquals(name.startsWith("resnet"), SparseInference.fused(m), SparseInference.fusedStatus(m));
                 float[] sparse = m.forward(x, false).toFloatArray();
-                assertClose(dense, sparse, name + " sparsity " + sparsity + " batch " + batch);
+                assertClose(dense, sparse, name + " sparsity " + sparsity + " batch " + batch + " (" + SparseInference.fusedStatus(m) + ")");
+                SparseInference.enableFused(m, false);
+                assertClose(dense, m.forward(x, false).toFloatArray(), name + " per-layer sparse path");
                 // measured choice: whichever form wins, the outputs still agree
                 SparseInference.sparsify(m, batch, true);
                 assertClose(dense, m.forward(x, false).toFloatArray(), name + " measured choice");
+                SparseInference.enableFused(m, false);
                 // every conv forced onto the direct (no im2col) sparse path, linears sparse
                 for (Layer l : m.layers()) {
                     if (l instanceof Conv2d c && c.groups() == 1) c.useSparseWeight(SparseInference.maskedCsr(c.weight()), true);
@@ -62,6 +66,73 @@ class SparseInferenceTest {
                 assertClose(dense, m.forward(x, false).toFloatArray(), name + " densified");
             }
         }
+    }
+
+    /**
+     * The fused path folds each batch norm into the convolution before it: with non-trivial
+     * statistics and affine parameters, conv biases, both shortcut options, stride 2 on odd sizes
+     * and a mask that is set but not applied to the values, its output equals the masked dense
+     * forward's.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "resnet20, shortcut=A, 3, 12, 12, 0, 1", "resnet20, shortcut=A, 3, 9, 11, 0.9, 3", "resnet20, shortcut=B, 3, 12, 12, 0.95, 1",
+        "resnet20, shortcut=B, 2, 7, 10, 0.5, 2", "resnet32, shortcut=A, 3, 8, 8, 0.98, 1",
+        "mobilenet-v1, multiplier=0.25, 3, 32, 32, 0.9, 1", "mobilenet-v1, multiplier=0.25, 3, 19, 23, 0.5, 2",
+        "mobilenet-v2-cifar, shortcut=A, 3, 8, 8, 0.9, 1",
+    })
+    void fusedPathFoldsBatchNormAndMatchesMaskedDense(String name, String option, int c, int h, int w, double sparsity, int batch) {
+        String[] kv = option.split("=");
+        ModelConfig cfg = new ModelConfig(c, h, w, 10, 17, name.startsWith("resnet") || name.startsWith("mobilenet-v1") ? java.util.Map.of(kv[0], kv[1]) : java.util.Map.of());
+        try (Network m = ModelZoo.create(name, cfg); dev.shears.engine.Workspace ws = new dev.shears.engine.Workspace("masks")) {
+            SplittableRandom r = new SplittableRandom(23);
+            for (Parameter p : m.parameters()) {
+                if (p.prunable()) {
+                    float[] keep = new float[(int) p.size()];
+                    for (int i = 0; i < keep.length; i++) keep[i] = r.nextDouble() < sparsity ? 0f : 1f;
+                    p.setMask(ws, keep); // not applied to the values: the fused path must honour it
+                } else if (p.name().endsWith(".weight")) {
+                    fill(p.value(), r, 0.5, 1.5); // batch-norm gamma
+                } else {
+                    fill(p.value(), r, -0.5, 0.5); // batch-norm beta, biases
+                }
+            }
+            for (var e : m.buffers().entrySet()) {
+                if (e.getKey().endsWith("running_mean")) fill(e.getValue(), r, -0.3, 0.3);
+                if (e.getKey().endsWith("running_var")) fill(e.getValue(), r, 0.5, 2.0);
+            }
+            try (Tensor x = random(batch, m.inputShape(), 9)) {
+                java.util.Map<Parameter, float[]> unmasked = new java.util.HashMap<>();
+                for (Parameter p : m.parameters()) {
+                    if (p.mask() == null) continue;
+                    unmasked.put(p, p.value().toFloatArray());
+                    dev.shears.engine.kernels.Elementwise.maskMultiply(p.value().segment(), 0, p.mask().segment(), 0, (int) p.size());
+                }
+                float[] dense = m.forward(x, false).toFloatArray(); // the masked dense model
+                unmasked.forEach((p, v) -> p.value().copyFrom(v));
+                SparseInference.sparsify(m, batch, false);
+                assertTrue(SparseInference.fused(m), SparseInference.fusedStatus(m));
+                float[] fused = m.forward(x, false).toFloatArray();
+                assertClose(dense, fused, name + " " + option + " " + c + "x" + h + "x" + w + " sparsity " + sparsity + " batch " + batch);
+                float[] again = m.forward(x, false).toFloatArray();
+                for (int i = 0; i < fused.length; i++) assertEquals(fused[i], again[i], "a second fused forward gives the same bits");
+                SparseInference.densify(m);
+                assertFalse(SparseInference.fused(m));
+            }
+        }
+    }
+
+    @Test
+    void modelsOutsideTheFusedPatternKeepTheLayerPath() {
+        try (Network m = ModelZoo.create("lenet5", ModelConfig.mnist().withSeed(1))) {
+            SparseInference.sparsify(m, 1, false);
+            assertFalse(SparseInference.fused(m));
+            assertTrue(SparseInference.fusedStatus(m).contains("not covered"), SparseInference.fusedStatus(m));
+        }
+    }
+
+    private static void fill(Tensor t, SplittableRandom r, double lo, double hi) {
+        for (long i = 0; i < t.size(); i++) t.segment().setAtIndex(F, i, (float) (lo + (hi - lo) * r.nextDouble()));
     }
 
     @Test

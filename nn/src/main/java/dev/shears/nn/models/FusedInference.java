@@ -1,0 +1,403 @@
+package dev.shears.nn.models;
+
+import dev.shears.engine.DType;
+import dev.shears.engine.Parallel;
+import dev.shears.engine.Shape;
+import dev.shears.engine.Tensor;
+import dev.shears.engine.kernels.Activations;
+import dev.shears.engine.kernels.SparseConv;
+import dev.shears.engine.kernels.SparseMatrix;
+import dev.shears.nn.Parameter;
+import dev.shears.nn.layers.BatchNorm2d;
+import dev.shears.nn.layers.Conv2d;
+import dev.shears.nn.layers.GlobalAvgPool;
+import dev.shears.nn.layers.Layer;
+import dev.shears.nn.layers.Linear;
+import dev.shears.nn.layers.ReLU;
+import dev.shears.nn.layers.Residual;
+import dev.shears.nn.layers.Sequential;
+import dev.shears.nn.layers.ZeroPadShortcut;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A pruned CNN compiled for eval-mode inference, one image at a time: each convolution with the
+ * batch norm after it folded into its weights and bias (running statistics) and the ReLU and
+ * residual add after it fused into its output, run by {@link SparseConv} straight from the
+ * nonzeros of the masked, folded weight over activations kept in the padded layout; a global
+ * average pool + linear head at the end. All buffers are allocated here, once; a forward
+ * allocates nothing and, at batch 1, dispatches no threads (images go to threads when batched).
+ * Covers chains of Conv2d (groups 1 or depthwise, stride 1/2, padding 0/1) [BatchNorm2d] [ReLU], Residual
+ * blocks (identity, zero-pad or conv shortcut) and GlobalAvgPool + Linear; anything else is
+ * {@link Unsupported} and the model keeps its per-layer path. A snapshot: weights changed later
+ * need a new compile. Pinned by SparseInferenceTest (outputs equal the masked dense forward).
+ */
+final class FusedInference implements AutoCloseable {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    /** The model holds a layer this compiler does not cover (the message names it). */
+    static final class Unsupported extends Exception {
+        Unsupported(String message) { super(message, null, false, false); }
+    }
+
+    /**
+     * A padded activation (c, h, w) at {@code offset} floats into a lane's memory, written by step
+     * {@code def} and last read by step {@code lastUse}; buffers of one shape whose lives do not
+     * overlap share memory (the borders stay zero: every writer leaves them so), except a
+     * {@code dedicated} one whose writer leaves parts unwritten.
+     */
+    private static final class Buf {
+        final int c, h, w, def;
+        final boolean dedicated;
+        int lastUse;
+        long offset = -1; // set by layout()
+
+        Buf(int c, int h, int w, int def, boolean dedicated) {
+            this.c = c;
+            this.h = h;
+            this.w = w;
+            this.def = def;
+            this.lastUse = def;
+            this.dedicated = dedicated;
+        }
+
+        long floats() { return (SparseConv.paddedFloats(c, h, w) + 15) / 16 * 16; }
+
+        boolean sameShape(Buf o) { return c == o.c && h == o.h && w == o.w; }
+    }
+
+    private interface Step {
+        void run(MemorySegment lane, int image);
+    }
+
+    private final int batch, classes;
+    private final int[] input;          // (C, H, W)
+    private final List<Step> steps = new ArrayList<>();
+    private final List<String> labels = new ArrayList<>(); // (steps): what each step is, for explain
+    private final List<Buf> bufs = new ArrayList<>();
+    private long laneFloats, scratchFloats, scratchBase;
+    private final Arena arena;           // owns the lanes and the logits; created once compiling succeeded
+    private final MemorySegment[] lanes; // per thread: every buffer of one image's forward
+    private Tensor x;                    // the current forward's input (N, C, H, W)
+    private final Tensor logits;         // (N, classes)
+    private int convs, nonzeros;
+    private long weights;
+
+    private FusedInference(Network model, int batch) throws Unsupported {
+        this.batch = batch;
+        this.input = model.inputShape();
+        this.classes = model.classes();
+        if (input.length != 3) throw new Unsupported("input is " + Shape.str(input) + ", not (C, H, W)");
+        Buf in = buf(input[0], input[1], input[2], false);
+        labels.add("pad input");
+        steps.add((lane, b) -> SparseConv.pad(x.segment(), (long) b * input[0] * input[1] * input[2], input[0], input[1], input[2], lane, in.offset));
+        Layer root = model.root();
+        List<Layer> top = root instanceof Sequential s ? s.layers() : List.of(root);
+        Buf out = chain(top, 0, top.size(), in, true);
+        if (out != null) throw new Unsupported("the model does not end in a global average pool + linear head");
+        layout();
+        arena = Arena.ofShared();
+        int lanesN = Math.max(1, Math.min(Parallel.threads(), batch));
+        lanes = new MemorySegment[lanesN];
+        for (int t = 0; t < lanesN; t++) {
+            lanes[t] = arena.allocate(4 * laneFloats, 64);
+            lanes[t].fill((byte) 0); // the borders of every padded buffer stay zero from here on
+        }
+        logits = Tensor.allocate(arena, DType.F32, batch, classes);
+    }
+
+    /** Compiles {@code model} (already pruned and bound) for eval forward at {@code batch}. */
+    static FusedInference compile(Network model, int batch) throws Unsupported {
+        return new FusedInference(model, batch);
+    }
+
+    int batch() { return batch; }
+
+    /** One line for logs and --explain. */
+    String describe() {
+        return String.format(java.util.Locale.ROOT, "%d fused convolutions, %d of %d weights nonzero, %d steps, %.1f KiB of activations per image",
+                convs, nonzeros, weights, steps.size(), laneFloats * 4 / 1024.0);
+    }
+
+    // x: (N, C, H, W) -> logits (N, classes)
+    Tensor forward(Tensor x) {
+        if (x.dim(0) != batch) throw new IllegalArgumentException("fused inference was compiled for batch " + batch + ", got " + Shape.str(x.shape()));
+        this.x = x;
+        if (lanes.length == 1) {
+            for (int b = 0; b < batch; b++) for (Step s : steps) s.run(lanes[0], b);
+        } else {
+            Parallel.forEachChunk(lanes.length, t -> {
+                for (int b = batch * t / lanes.length; b < batch * (t + 1) / lanes.length; b++) for (Step s : steps) s.run(lanes[t], b);
+            });
+        }
+        this.x = null;
+        return logits;
+    }
+
+    /** Each step's best time of {@code reps} runs on image 0 of x, in microseconds, one line per step (for --explain). */
+    String profile(Tensor x, int reps) {
+        this.x = x;
+        double[] best = new double[steps.size()];
+        java.util.Arrays.fill(best, Double.MAX_VALUE);
+        for (int r = 0; r < reps; r++) {
+            for (int i = 0; i < steps.size(); i++) {
+                long t0 = System.nanoTime();
+                steps.get(i).run(lanes[0], 0);
+                best[i] = Math.min(best[i], (System.nanoTime() - t0) / 1e3);
+            }
+        }
+        this.x = null;
+        StringBuilder b = new StringBuilder();
+        double total = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            b.append(String.format(java.util.Locale.ROOT, "  %8.1f us  %s%n", best[i], labels.get(i)));
+            total += best[i];
+        }
+        return b.append(String.format(java.util.Locale.ROOT, "  %8.1f us  total of the steps' best times%n", total)).toString();
+    }
+
+    /** A new buffer written by the step about to be added. */
+    private Buf buf(int c, int h, int w, boolean dedicated) {
+        Buf b = new Buf(c, h, w, steps.size(), dedicated);
+        bufs.add(b);
+        return b;
+    }
+
+    /** Marks b as read by the step about to be added. */
+    private Buf use(Buf b) {
+        if (b != null) b.lastUse = Math.max(b.lastUse, steps.size());
+        return b;
+    }
+
+    /** Per-step scratch: one region after the buffers, as large as the largest need (steps run one at a time per lane). */
+    private void scratch(long floats) {
+        scratchFloats = Math.max(scratchFloats, (floats + 15) / 16 * 16);
+    }
+
+    /**
+     * Places the buffers: each takes the memory of an earlier buffer of its shape that no step
+     * reads any more (first fit), else new memory; scratch goes last. Fewer bytes per image keep
+     * the activations in L2 at batch 1.
+     */
+    private void layout() {
+        List<Buf> placed = new ArrayList<>();
+        for (Buf b : bufs) {
+            Buf reuse = null;
+            if (!b.dedicated) {
+                for (Buf p : placed) {
+                    if (!p.dedicated && p.sameShape(b) && p.lastUse < b.def) {
+                        reuse = p;
+                        break;
+                    }
+                }
+            }
+            if (reuse != null) {
+                b.offset = reuse.offset;
+                placed.remove(reuse);
+            } else {
+                b.offset = laneFloats;
+                laneFloats += b.floats();
+            }
+            placed.add(b);
+        }
+        scratchBase = laneFloats;
+        laneFloats += scratchFloats;
+    }
+
+    /**
+     * Compiles layers [from, to) reading {@code in}; returns the buffer holding their output, or
+     * null once a head has written the logits (then {@code head} must be true and nothing may follow).
+     */
+    private Buf chain(List<Layer> layers, int from, int to, Buf in, boolean head) throws Unsupported {
+        Buf cur = in;
+        for (int i = from; i < to; i++) {
+            Layer l = layers.get(i);
+            if (cur == null) throw new Unsupported("layer '" + l.name() + "' follows the classifier head");
+            if (l instanceof Conv2d conv) {
+                BatchNorm2d bn = i + 1 < to && layers.get(i + 1) instanceof BatchNorm2d b ? b : null;
+                if (bn != null) i++;
+                boolean relu = i + 1 < to && layers.get(i + 1) instanceof ReLU;
+                if (relu) i++;
+                cur = conv(conv, bn, cur, null, relu);
+            } else if (l instanceof Residual r) {
+                boolean relu = i + 1 < to && layers.get(i + 1) instanceof ReLU;
+                if (relu) i++;
+                cur = residual(r, cur, relu);
+            } else if (l instanceof Sequential seq) {
+                cur = chain(seq.layers(), 0, seq.layers().size(), cur, false);
+            } else if (l instanceof ReLU) {
+                Buf b = use(cur);
+                long floats = SparseConv.paddedFloats(b.c, b.h, b.w) - SparseConv.SLACK;
+                labels.add(l.name() + " relu");
+                steps.add((lane, img) -> Activations.reluForward(lane, b.offset, lane, b.offset, Math.toIntExact(floats)));
+            } else if (l instanceof GlobalAvgPool && head && i + 2 == to && layers.get(i + 1) instanceof Linear lin) {
+                head(cur, lin);
+                cur = null;
+                i++;
+            } else {
+                throw new Unsupported("layer '" + l.name() + "' (" + l.getClass().getSimpleName() + ") is not covered by the fused path");
+            }
+        }
+        return cur;
+    }
+
+    private Buf residual(Residual r, Buf in, boolean relu) throws Unsupported {
+        if (!(r.main() instanceof Sequential main)) throw new Unsupported("residual '" + r.name() + "' main branch is not a sequence");
+        List<Layer> ls = main.layers();
+        int last = ls.size() - 1;
+        BatchNorm2d bn = null;
+        if (ls.get(last) instanceof BatchNorm2d b) {
+            bn = b;
+            last--;
+        }
+        if (last < 0 || !(ls.get(last) instanceof Conv2d conv)) {
+            throw new Unsupported("residual '" + r.name() + "' main branch does not end in a convolution [+ batch norm]");
+        }
+        Buf mid = chain(ls, 0, last, in, false);
+        Buf res;
+        Layer sc = r.shortcut();
+        if (sc == null) {
+            res = in;
+        } else if (sc instanceof ZeroPadShortcut z) {
+            res = zeroPad(z, in);
+        } else if (sc instanceof Sequential s) {
+            res = chain(s.layers(), 0, s.layers().size(), in, false);
+        } else {
+            throw new Unsupported("residual '" + r.name() + "' shortcut '" + sc.name() + "' (" + sc.getClass().getSimpleName() + ") is not covered");
+        }
+        return conv(conv, bn, mid, res, relu);
+    }
+
+    /** out = relu?(conv(in) folded with bn + res); a depthwise convolution runs as the block-diagonal (oc, c*k*k) weight. */
+    private Buf conv(Conv2d conv, BatchNorm2d bn, Buf in, Buf res, boolean relu) throws Unsupported {
+        int[] wShape = conv.weight().shape();
+        boolean depthwise = conv.groups() > 1 && conv.groups() == in.c && wShape[0] == in.c && wShape[1] == 1;
+        if ((conv.groups() != 1 && !depthwise) || !SparseConv.supports(conv.kernel(), conv.stride(), conv.padding())) {
+            throw new Unsupported("convolution '" + conv.name() + "' (groups " + conv.groups() + ", kernel " + conv.kernel() + ", stride "
+                    + conv.stride() + ", padding " + conv.padding() + ") is not covered");
+        }
+        int oc = wShape[0], cols = wShape[1] * wShape[2] * wShape[3];
+        float[] w = masked(conv.weight());
+        float[] bias = conv.bias() == null ? null : conv.bias().value().toFloatArray();
+        if (bn != null) {
+            float[] g = bn.weight().value().toFloatArray(), be = bn.bias().value().toFloatArray();
+            float[] mu = bn.runningMean().toFloatArray(), var = bn.runningVar().toFloatArray();
+            float[] folded = new float[oc];
+            for (int o = 0; o < oc; o++) {
+                double scale = g[o] / Math.sqrt(var[o] + bn.eps());
+                for (int j = 0; j < cols; j++) w[o * cols + j] = (float) (w[o * cols + j] * scale);
+                folded[o] = (float) (be[o] + ((bias == null ? 0 : bias[o]) - mu[o]) * scale);
+            }
+            bias = folded;
+        }
+        SparseMatrix s;
+        if (depthwise) { // row o holds its own k*k taps, in columns o*k*k + tap
+            int[] rowStart = new int[oc + 1];
+            List<Integer> col = new ArrayList<>();
+            List<Float> val = new ArrayList<>();
+            for (int o = 0; o < oc; o++) {
+                for (int t = 0; t < cols; t++) {
+                    if (w[o * cols + t] != 0f) {
+                        col.add(o * cols + t);
+                        val.add(w[o * cols + t]);
+                    }
+                }
+                rowStart[o + 1] = col.size();
+            }
+            int[] c = new int[col.size()];
+            float[] v = new float[col.size()];
+            for (int i = 0; i < c.length; i++) {
+                c[i] = col.get(i);
+                v[i] = val.get(i);
+            }
+            s = SparseMatrix.fromCsr(oc, in.c * cols, rowStart, c, v);
+        } else {
+            s = SparseMatrix.fromDense(MemorySegment.ofArray(w), 0, oc, cols, cols);
+        }
+        SparseConv sc = new SparseConv(s, bias, in.c, in.h, in.w, conv.kernel(), conv.stride(), conv.padding());
+        use(in);
+        use(res);
+        Buf out = buf(oc, sc.outHeight(), sc.outWidth(), false);
+        if (res != null && (res.c != out.c || res.h != out.h || res.w != out.w)) {
+            throw new Unsupported("convolution '" + conv.name() + "' outputs " + Shape.str(out.c, out.h, out.w) + " but its residual is " + Shape.str(res.c, res.h, res.w));
+        }
+        boolean needsScratch = sc.scratchFloats() > 0;
+        scratch(sc.scratchFloats());
+        convs++;
+        nonzeros += s.nnz();
+        weights += w.length;
+        labels.add(String.format(java.util.Locale.ROOT, "%s%s%s%s k%d s%d %dx%dx%d->%dx%dx%d nnz %d (%.4f)", conv.name(), bn == null ? "" : "+bn",
+                res == null ? "" : "+res", relu ? "+relu" : "", conv.kernel(), conv.stride(), in.c, in.h, in.w, out.c, out.h, out.w, s.nnz(),
+                (double) s.nnz() / w.length));
+        steps.add((lane, img) -> sc.forward(lane, in.offset, lane, out.offset, res == null ? null : lane, res == null ? 0 : res.offset, relu,
+                needsScratch ? lane : null, scratchBase));
+        return out;
+    }
+
+    /** Option A shortcut: x[:, ::s, ::s] into channels [front, front + c) of a zero buffer. */
+    private Buf zeroPad(ZeroPadShortcut z, Buf in) {
+        int[] o = z.outputShape();
+        use(in);
+        Buf out = buf(o[0], o[1], o[2], true); // only channels [front, front + c) are written: the rest must stay zero
+        int s = z.stride();
+        int front = (o[0] - in.c) / 2, wpi = in.w + 2, wpo = o[2] + 2;
+        long pi = (long) (in.h + 2) * wpi, po = (long) (o[1] + 2) * wpo;
+        labels.add(z.name());
+        steps.add((lane, img) -> {
+            for (int ci = 0; ci < in.c; ci++) {
+                for (int oy = 0; oy < o[1]; oy++) {
+                    long src = in.offset + ci * pi + (long) (oy * s + 1) * wpi + 1, dst = out.offset + (ci + front) * po + (long) (oy + 1) * wpo + 1;
+                    for (int ox = 0; ox < o[2]; ox++) lane.setAtIndex(F, dst + ox, lane.getAtIndex(F, src + (long) ox * s));
+                }
+            }
+        });
+        return out;
+    }
+
+    /** Global average pool of the padded planes (borders are zero, so the whole plane sums) and the linear layer, into logits[b]. */
+    private void head(Buf in, Linear lin) throws Unsupported {
+        int[] ws = lin.weight().shape();
+        if (ws[1] != in.c || ws[0] != classes) {
+            throw new Unsupported("linear '" + lin.name() + "' weight " + Shape.str(ws) + " does not map " + in.c + " pooled channels to " + classes + " classes");
+        }
+        SparseMatrix s = SparseMatrix.fromDense(MemorySegment.ofArray(masked(lin.weight())), 0, ws[0], ws[1], ws[1]);
+        int[] rowStart = s.rowStarts(), col = s.columns();
+        float[] value = s.values();
+        float[] bias = lin.bias() == null ? new float[classes] : lin.bias().value().toFloatArray();
+        long plane = (long) (in.h + 2) * (in.w + 2);
+        float inv = 1f / (in.h * in.w);
+        int c = in.c;
+        use(in);
+        scratch(c); // pooled (c) per lane
+        labels.add("avgpool+" + lin.name() + " nnz " + s.nnz());
+        steps.add((lane, img) -> {
+            for (int ci = 0; ci < c; ci++) {
+                lane.setAtIndex(F, scratchBase + ci, (float) (dev.shears.engine.kernels.Reductions.sum(lane, in.offset + ci * plane, (int) plane) * inv));
+            }
+            MemorySegment out = logits.segment();
+            for (int r = 0; r < classes; r++) {
+                float acc = bias[r];
+                for (int p = rowStart[r]; p < rowStart[r + 1]; p++) acc += value[p] * lane.getAtIndex(F, scratchBase + col[p]);
+                out.setAtIndex(F, (long) img * classes + r, acc);
+            }
+        });
+    }
+
+    /** The weight with pruned entries (mask 0) zeroed, as (dim 0, rest) row-major. */
+    private static float[] masked(Parameter w) {
+        float[] v = w.value().toFloatArray();
+        if (w.mask() != null) {
+            MemorySegment m = w.mask().segment();
+            for (int i = 0; i < v.length; i++) if (m.getAtIndex(F, i) == 0f) v[i] = 0f;
+        }
+        return v;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""PyTorch peer of `shears bench infer --model resnet32 --batch 1` (README "Sparse inference"):
+the dense eval-mode forward of ResNet-32 (option A shortcuts) at batch 1 on random N(0, 1) input,
+torch.no_grad(), one thread. The model classes are those of /work/shared/peers/resnet32_train.py
+(its source up to `resnet_flops`, executed here, so both peers build the same network).
+
+Prints the median and p90 wall time of 300 timed forwards after 30 warm-up ones, and the median
+thread CPU time (time.thread_time; with one thread the whole forward), as `name value` lines.
+
+usage: OMP_NUM_THREADS=1 PEER_THREADS=1 LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \\
+       /usr/bin/python3 scripts/peers/resnet32_infer.py [--peers /work/shared/peers]
+"""
+import argparse
+import statistics
+import sys
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--peers", default="/work/shared/peers")
+args = ap.parse_args()
+sys.path.insert(0, args.peers)
+sys.argv = ["resnet32_train.py", "--part", "resnet"]
+src = open(f"{args.peers}/resnet32_train.py").read()
+src = src[:src.index("def resnet_flops")]
+g = {"__name__": "peer"}
+exec(compile(src, "resnet32_train.py", "exec"), g)
+torch = g["torch"]
+torch.set_num_threads(1)
+m = g["ResNetCifar"](3, 5, 10, "A").eval()
+x = torch.randn(1, 3, 32, 32)
+with torch.no_grad():
+    for _ in range(30):
+        m(x)
+    wall, cpu = [], []
+    for _ in range(300):
+        c0 = time.thread_time()
+        t0 = time.perf_counter()
+        m(x)
+        t1 = time.perf_counter()
+        c1 = time.thread_time()
+        wall.append((t1 - t0) * 1e3)
+        cpu.append((c1 - c0) * 1e3)
+wall.sort()
+print(f"torch.resnet32.b1.eval.ms.med {statistics.median(wall):.3f}")
+print(f"torch.resnet32.b1.eval.ms.p90 {wall[int(0.9 * len(wall))]:.3f}")
+print(f"torch.resnet32.b1.eval.cpu_ms.med {statistics.median(cpu):.3f}")
+print(f"torch.resnet32.b1.threads {torch.get_num_threads()}")
