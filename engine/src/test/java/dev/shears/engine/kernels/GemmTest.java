@@ -156,6 +156,7 @@ class GemmTest {
             {9, 500, 513}, {129, 17, 513}, {9, 33, 1025}, {23, 40, 511}, // K blocks; L2-sized panels with A kept
             {65, 63, 31}, {31, 33, 33}, {33, 31, 32}, {61, 101, 37}, // around the small-path threshold
             {16, 144, 130}, {144, 130, 16}, // conv-like
+            {1, 1000, 300}, {1, 37, 2000}, {1, 4097, 9}, {300, 1, 700}, {1025, 1, 40}, {1, 70, 1023}, // matrix-vector (one row or column of C)
         };
         long seed = 100;
         for (int[] s : shapes) for (int t = 0; t < 4; t++) {
@@ -167,6 +168,17 @@ class GemmTest {
     void simdTwinMatchesScalarSpecOnAwkwardSizes() {
         int[] sizes = {1, 2, 3, 5, 7, 8, 9, 13, 15, 17, 31, 33, 63, 65, 97, 129};
         long seed = 7;
+        for (int[] s : new int[][] {{1, 513, 300}, {1, 100, 1000}, {257, 1, 333}, {600, 1, 70}}) for (int t = 0; t < 4; t++) { // matrix-vector paths
+            Case cs = new Case((t & 1) != 0, (t & 2) != 0, s[0], s[1], s[2], 0.5f, -1f, 1, 3, false);
+            try (Operands spec = new Operands(cs, seed); Operands twin = new Operands(cs, seed++)) {
+                spec.run(new GemmScalar());
+                twin.run(simd);
+                for (int i = 0; i < s[0]; i++) for (int j = 0; j < s[1]; j++) {
+                    assertEquals(spec.got(i, j), twin.got(i, j), TestData.sumTolerance(s[2]) * 4, "SIMD vs scalar at C[" + i + "][" + j + "] for " + cs);
+                }
+                twin.assertOutsideUntouched("GemmSimd");
+            }
+        }
         for (int m : sizes) for (int n : sizes) {
             int k = sizes[(int) (seed % sizes.length)];
             int t = (int) (seed++ % 4);
@@ -191,6 +203,8 @@ class GemmTest {
                 checkAgainstDouble(new Case(ta, tb, s[0], s[1], s[2], 1f, 0f, 1, 2, true), 11 + t);
                 checkAgainstDouble(new Case(ta, tb, s[0], s[1], s[2], 0.5f, 1f, 0, 0, false), 21 + t);
             }
+            checkAgainstDouble(new Case(ta, tb, 1, 700, 90, 1f, 0f, 1, 2, true), 41 + t); // matrix-vector paths overwrite NaN too
+            checkAgainstDouble(new Case(ta, tb, 700, 1, 90, 1f, 0f, 1, 2, true), 51 + t);
             // k = 0: C = beta * C, and beta = 0 clears NaN
             checkAgainstDouble(new Case(ta, tb, 7, 40, 0, 1f, 0f, 1, 1, true), 31);
             checkAgainstDouble(new Case(ta, tb, 7, 40, 0, 1f, -2f, 1, 1, false), 32);

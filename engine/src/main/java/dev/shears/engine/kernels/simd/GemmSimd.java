@@ -77,6 +77,10 @@ public final class GemmSimd implements GemmKernel {
             small(SCRATCH.get(), transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }
+        if (m == 1 || n == 1) {
+            gemv(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+            return;
+        }
         // split: threads take disjoint tile ranges of C along M or N, whichever balances better
         int mTiles = (m + MR - 1) / MR, nTiles = (n + NR - 1) / NR;
         int t = volume < PARALLEL_MIN ? 1 : Math.min(threads, Math.max(mTiles, nTiles));
@@ -95,6 +99,100 @@ public final class GemmSimd implements GemmKernel {
             if (splitN) block(s, transA, transB, 0, m, from, to, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             else block(s, transA, transB, from, to, 0, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
         });
+    }
+
+    /**
+     * Matrix-vector products (one row or one column of C, e.g. a linear layer at batch 1): packing
+     * would copy the whole matrix per call for one use of each element, so the matrix is read in
+     * place. Either each output is a dot product of a contiguous matrix row with the vector ("dot
+     * form"), or the output accumulates vector[p] times contiguous matrix row p ("axpy form").
+     * The vector (k floats) is gathered into scratch first; threads own disjoint outputs.
+     */
+    private void gemv(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                      float beta, MemorySegment c, long cOff, int ldc) {
+        // m == 1: y = C row 0 (stride 1), x = op(A) row 0, matrix op(B); n == 1: y = C column 0 (stride ldc), x = op(B) column 0, matrix op(A)
+        boolean row = m == 1;
+        int len = row ? n : m;
+        long cStride = row ? 1 : ldc;
+        float[] x = new float[k];
+        for (int p = 0; p < k; p++) {
+            x[p] = row ? a.getAtIndex(F, aOff + (transA ? (long) p * lda : p)) : b.getAtIndex(F, bOff + (transB ? p : (long) p * ldb));
+        }
+        MemorySegment mat = row ? b : a;
+        long matOff = row ? bOff : aOff;
+        int ld = row ? ldb : lda;
+        boolean dot = row ? transB : !transA; // the matrix's rows run along k
+        long volume = (long) len * k;
+        int t = volume < PARALLEL_MIN ? 1 : Math.min(threads, Math.max(1, len / L));
+        if (t == 1) {
+            gemvRange(dot, mat, matOff, ld, k, x, 0, len, alpha, beta, c, cOff, cStride);
+            return;
+        }
+        Parallel.forEachChunk(t, part -> {
+            int from = (int) ((long) len * part / t), to = (int) ((long) len * (part + 1) / t);
+            if (from < to) gemvRange(dot, mat, matOff, ld, k, x, from, to, alpha, beta, c, cOff, cStride);
+        });
+    }
+
+    /** Outputs [from, to) of a matrix-vector product; see {@link #gemv}. */
+    private static void gemvRange(boolean dot, MemorySegment mat, long matOff, int ld, int k, float[] x, int from, int to,
+                                  float alpha, float beta, MemorySegment c, long cOff, long cStride) {
+        float[] y = new float[to - from];
+        int kb = S.loopBound(k);
+        if (dot) {
+            int j = from;
+            // body: four rows share each load of x; tail rows one at a time; each row's last k % L entries scalar
+            for (; j + 4 <= to; j += 4) {
+                long r0 = (matOff + (long) j * ld) * 4, r1 = r0 + (long) ld * 4, r2 = r1 + (long) ld * 4, r3 = r2 + (long) ld * 4;
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int p = 0; p < kb; p += L) {
+                    FloatVector xv = FloatVector.fromArray(S, x, p);
+                    long o = (long) p * 4;
+                    s0 = FloatVector.fromMemorySegment(S, mat, r0 + o, NO).fma(xv, s0);
+                    s1 = FloatVector.fromMemorySegment(S, mat, r1 + o, NO).fma(xv, s1);
+                    s2 = FloatVector.fromMemorySegment(S, mat, r2 + o, NO).fma(xv, s2);
+                    s3 = FloatVector.fromMemorySegment(S, mat, r3 + o, NO).fma(xv, s3);
+                }
+                float t0 = KernelSpecies.sumLanes(s0), t1 = KernelSpecies.sumLanes(s1), t2 = KernelSpecies.sumLanes(s2), t3 = KernelSpecies.sumLanes(s3);
+                for (int p = kb; p < k; p++) {
+                    long o = (long) p * 4;
+                    t0 = Math.fma(mat.get(F, r0 + o), x[p], t0);
+                    t1 = Math.fma(mat.get(F, r1 + o), x[p], t1);
+                    t2 = Math.fma(mat.get(F, r2 + o), x[p], t2);
+                    t3 = Math.fma(mat.get(F, r3 + o), x[p], t3);
+                }
+                y[j - from] = t0;
+                y[j - from + 1] = t1;
+                y[j - from + 2] = t2;
+                y[j - from + 3] = t3;
+            }
+            for (; j < to; j++) {
+                long r = (matOff + (long) j * ld) * 4;
+                FloatVector s0 = FloatVector.zero(S);
+                for (int p = 0; p < kb; p += L) s0 = FloatVector.fromMemorySegment(S, mat, r + (long) p * 4, NO).fma(FloatVector.fromArray(S, x, p), s0);
+                float t0 = KernelSpecies.sumLanes(s0);
+                for (int p = kb; p < k; p++) t0 = Math.fma(mat.get(F, r + (long) p * 4), x[p], t0);
+                y[j - from] = t0;
+            }
+        } else {
+            int w = to - from, wb = S.loopBound(w);
+            // body: y += x[p] * row p over whole vectors of the range; tail: the last w % L columns
+            for (int p = 0; p < k; p++) {
+                float xp = x[p];
+                if (xp == 0f) continue;
+                FloatVector xv = FloatVector.broadcast(S, xp);
+                long r = (matOff + (long) p * ld + from) * 4;
+                int q = 0;
+                for (; q < wb; q += L) FloatVector.fromMemorySegment(S, mat, r + (long) q * 4, NO).fma(xv, FloatVector.fromArray(S, y, q)).intoArray(y, q);
+                for (; q < w; q++) y[q] = Math.fma(xp, mat.get(F, r + (long) q * 4), y[q]);
+            }
+        }
+        for (int j = from; j < to; j++) {
+            long at = cOff + j * cStride;
+            float v = alpha * y[j - from];
+            c.setAtIndex(F, at, beta == 0f ? v : v + beta * c.getAtIndex(F, at));
+        }
     }
 
     /** C rows [m0, m1) x columns [n0, n1): the blocked loop nest on one thread. */
