@@ -11,11 +11,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SIMD twin of Im2colScalar. Per (channel, window cell) it computes once which output rows and
- * columns fall inside the image, so each output row is: zeros, one contiguous span, zeros. With
- * stride 1 the span is a vector copy (col2im: a vector add); with a larger stride it is a scalar
- * strided loop, because the Vector API has no gather from a MemorySegment (in ResNet-32 only two
- * convolutions have stride 2). Same values as the spec bit for bit, col2im adds in the same order.
- * Pinned by Im2colTest.
+ * columns fall inside the image. "Same" convolutions (stride 1, outW == W: every 3x3 pad-1 layer
+ * of a ResNet) map a whole column row onto one flat run of the input plane shifted by the cell's
+ * offset, so each (channel, cell) row is one long vector pass with a periodic lane mask that
+ * drops the wrapped edge columns (im2col: masked load = zeros there; col2im: masked add). Other
+ * geometries go output row by output row: zeros, one span, zeros; with stride 1 the span is a
+ * vector copy (col2im: a vector add); with a larger stride a scalar strided loop, because the
+ * Vector API has no gather from a MemorySegment. Same values as the spec bit for bit, col2im adds
+ * in the same order. Pinned by Im2colTest.
  */
 public final class Im2colSimd implements Im2colKernel {
     private static final VectorSpecies<Float> S = KernelSpecies.FLOAT;
@@ -27,6 +30,8 @@ public final class Im2colSimd implements Im2colKernel {
                        MemorySegment cols, long colsOffset, long ldCols) {
         int h = g.height(), w = g.width(), oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW();
         long pixels = g.pixels();
+        boolean flat = sh == 1 && sw == 1 && ow == w;
+        boolean[][] valid = flat ? validColumns(g) : null;
         for (int n = 0; n < images; n++) {
             for (int c = 0; c < g.channels(); c++) {
                 long plane = xOffset + n * imageStride + (long) c * h * w;
@@ -35,6 +40,17 @@ public final class Im2colSimd implements Im2colKernel {
                     for (int j = 0; j < g.kernelW(); j++) {
                         int oxLo = firstInside(g.padW() - j, sw, ow), oxHi = endInside(w - 1 + g.padW() - j, sw, ow, oxLo);
                         long row = colsOffset + ((long) (c * g.kernelH() + i) * g.kernelW() + j) * ldCols + n * pixels;
+                        if (flat) {
+                            // zeros above, one masked flat run over the inside rows, zeros below
+                            int q0 = oyLo < oyHi && oxLo < oxHi ? oyLo * ow + oxLo : (int) pixels;
+                            int q1 = q0 < pixels ? (oyHi - 1) * ow + oxHi : (int) pixels;
+                            long shift = (long) (i - g.padH()) * w + (j - g.padW());
+                            zero(cols, row, q0);
+                            if (oxLo == 0 && oxHi == ow) copy(x, plane + shift + q0, cols, row + q0, q1 - q0);
+                            else maskedCopy(x, plane + shift, cols, row, q0, q1, valid[j], ow);
+                            zero(cols, row + q1, (int) pixels - q1);
+                            continue;
+                        }
                         for (int oy = 0; oy < oh; oy++) {
                             long dst = row + (long) oy * ow;
                             if (oy < oyLo || oy >= oyHi) {
@@ -63,6 +79,8 @@ public final class Im2colSimd implements Im2colKernel {
                        MemorySegment x, long xOffset, long imageStride) {
         int h = g.height(), w = g.width(), oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW();
         long pixels = g.pixels();
+        boolean flat = sh == 1 && sw == 1 && ow == w;
+        boolean[][] valid = flat ? validColumns(g) : null;
         for (int n = 0; n < images; n++) {
             for (int c = 0; c < g.channels(); c++) {
                 long plane = xOffset + n * imageStride + (long) c * h * w;
@@ -71,6 +89,15 @@ public final class Im2colSimd implements Im2colKernel {
                     for (int j = 0; j < g.kernelW(); j++) {
                         int oxLo = firstInside(g.padW() - j, sw, ow), oxHi = endInside(w - 1 + g.padW() - j, sw, ow, oxLo);
                         long row = colsOffset + ((long) (c * g.kernelH() + i) * g.kernelW() + j) * ldCols + n * pixels;
+                        if (flat) {
+                            // one masked flat run over the inside rows; the wrapped edge columns are skipped
+                            if (oyLo >= oyHi || oxLo >= oxHi) continue;
+                            int q0 = oyLo * ow + oxLo, q1 = (oyHi - 1) * ow + oxHi;
+                            long shift = (long) (i - g.padH()) * w + (j - g.padW());
+                            if (oxLo == 0 && oxHi == ow) addInto(cols, row + q0, x, plane + shift + q0, q1 - q0);
+                            else maskedAddInto(cols, row, x, plane + shift, q0, q1, valid[j], ow);
+                            continue;
+                        }
                         for (int oy = oyLo; oy < oyHi; oy++) {
                             long src = row + (long) oy * ow + oxLo;
                             long dst = plane + (long) (oy * sh - g.padH() + i) * w + (oxLo * sw - g.padW() + j);
@@ -86,6 +113,58 @@ public final class Im2colSimd implements Im2colKernel {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Per window column j, a lane pattern of the output columns inside the image: entry t says
+     * whether output column {@code t mod outW} reads a real pixel. Length outW + lanes, so a mask
+     * can be loaded at any phase in [0, outW).
+     */
+    private static boolean[][] validColumns(ConvGeometry g) {
+        int ow = g.outW();
+        boolean[][] valid = new boolean[g.kernelW()][ow + S.length()];
+        for (int j = 0; j < g.kernelW(); j++) {
+            int lo = firstInside(g.padW() - j, 1, ow), hi = endInside(g.width() - 1 + g.padW() - j, 1, ow, lo);
+            for (int t = 0; t < valid[j].length; t++) valid[j][t] = t % ow >= lo && t % ow < hi;
+        }
+        return valid;
+    }
+
+    /**
+     * cols[dst + q] = valid(q mod period) ? x[src + q] : 0 for q in [q0, q1). Every q in the run maps
+     * inside the plane (its ends are real pixels), so the loads never leave it.
+     */
+    private static void maskedCopy(MemorySegment x, long src, MemorySegment cols, long dst, int q0, int q1, boolean[] valid, int period) {
+        int len = q1 - q0, step = S.length(), phase = q0 % period, q = q0;
+        // body: one vector per step, the mask re-read at the run's phase (period may be below the lane count)
+        for (int end = q0 + (len / step) * step; q < end; q += step) {
+            VectorMask<Float> m = VectorMask.fromArray(S, valid, phase);
+            FloatVector.fromMemorySegment(S, x, (src + q) * 4, ORDER, m).intoMemorySegment(cols, (dst + q) * 4, ORDER);
+            phase = (phase + step) % period;
+        }
+        // tail: in-range lanes only
+        if (q < q1) {
+            VectorMask<Float> in = S.indexInRange(q, q1);
+            FloatVector.fromMemorySegment(S, x, (src + q) * 4, ORDER, in.and(VectorMask.fromArray(S, valid, phase)))
+                    .intoMemorySegment(cols, (dst + q) * 4, ORDER, in);
+        }
+    }
+
+    /** x[dst + q] += cols[src + q] where valid(q mod period), for q in [q0, q1); other lanes keep x. */
+    private static void maskedAddInto(MemorySegment cols, long src, MemorySegment x, long dst, int q0, int q1, boolean[] valid, int period) {
+        int len = q1 - q0, step = S.length(), phase = q0 % period, q = q0;
+        for (int end = q0 + (len / step) * step; q < end; q += step) {
+            VectorMask<Float> m = VectorMask.fromArray(S, valid, phase);
+            FloatVector d = FloatVector.fromMemorySegment(S, x, (dst + q) * 4, ORDER);
+            d.add(FloatVector.fromMemorySegment(S, cols, (src + q) * 4, ORDER), m).intoMemorySegment(x, (dst + q) * 4, ORDER);
+            phase = (phase + step) % period;
+        }
+        if (q < q1) {
+            VectorMask<Float> in = S.indexInRange(q, q1);
+            FloatVector d = FloatVector.fromMemorySegment(S, x, (dst + q) * 4, ORDER, in);
+            d.add(FloatVector.fromMemorySegment(S, cols, (src + q) * 4, ORDER, in), in.and(VectorMask.fromArray(S, valid, phase)))
+                    .intoMemorySegment(x, (dst + q) * 4, ORDER, in);
         }
     }
 
