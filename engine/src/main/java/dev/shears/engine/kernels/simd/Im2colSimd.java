@@ -15,10 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * of a ResNet) map a whole column row onto one flat run of the input plane shifted by the cell's
  * offset, so each (channel, cell) row is one long vector pass with a periodic lane mask that
  * drops the wrapped edge columns (im2col: masked load = zeros there; col2im: masked add). Other
- * geometries go output row by output row: zeros, one span, zeros; with stride 1 the span is a
- * vector copy (col2im: a vector add); with a larger stride a scalar strided loop, because the
- * Vector API has no gather from a MemorySegment. Same values as the spec bit for bit, col2im adds
- * in the same order. Pinned by Im2colTest.
+ * geometries (strided, or padding that changes the width) stage each input plane into a
+ * zero-bordered heap plane and walk it with plain array loops, one bulk copy per column row, because
+ * the Vector API has no strided load from a MemorySegment. Same values as the spec bit for bit,
+ * col2im adds in the same order. Pinned by Im2colTest.
  */
 public final class Im2colSimd implements Im2colKernel {
     private static final VectorSpecies<Float> S = KernelSpecies.FLOAT;
@@ -32,9 +32,11 @@ public final class Im2colSimd implements Im2colKernel {
         long pixels = g.pixels();
         boolean flat = sh == 1 && sw == 1 && ow == w;
         boolean[][] valid = flat ? validColumns(g) : null;
+        Staging staged = flat ? null : STAGING.get().fit(g);
         for (int n = 0; n < images; n++) {
             for (int c = 0; c < g.channels(); c++) {
                 long plane = xOffset + n * imageStride + (long) c * h * w;
+                if (!flat) stage(g, x, plane, staged);
                 for (int i = 0; i < g.kernelH(); i++) {
                     int oyLo = firstInside(g.padH() - i, sh, oh), oyHi = endInside(h - 1 + g.padH() - i, sh, oh, oyLo);
                     for (int j = 0; j < g.kernelW(); j++) {
@@ -51,23 +53,7 @@ public final class Im2colSimd implements Im2colKernel {
                             zero(cols, row + q1, (int) pixels - q1);
                             continue;
                         }
-                        for (int oy = 0; oy < oh; oy++) {
-                            long dst = row + (long) oy * ow;
-                            if (oy < oyLo || oy >= oyHi) {
-                                zero(cols, dst, ow);
-                                continue;
-                            }
-                            long src = plane + (long) (oy * sh - g.padH() + i) * w + (oxLo * sw - g.padW() + j);
-                            zero(cols, dst, oxLo);
-                            if (sw == 1) {
-                                copy(x, src, cols, dst + oxLo, oxHi - oxLo);
-                            } else {
-                                for (int ox = oxLo; ox < oxHi; ox++) {
-                                    cols.setAtIndex(F, dst + ox, x.getAtIndex(F, src + (long) (ox - oxLo) * sw));
-                                }
-                            }
-                            zero(cols, dst + oxHi, ow - oxHi);
-                        }
+                        stagedIm2col(g, i, j, staged, cols, row);
                     }
                 }
             }
@@ -81,9 +67,11 @@ public final class Im2colSimd implements Im2colKernel {
         long pixels = g.pixels();
         boolean flat = sh == 1 && sw == 1 && ow == w;
         boolean[][] valid = flat ? validColumns(g) : null;
+        Staging staged = flat ? null : STAGING.get().fit(g);
         for (int n = 0; n < images; n++) {
             for (int c = 0; c < g.channels(); c++) {
                 long plane = xOffset + n * imageStride + (long) c * h * w;
+                if (!flat) stage(g, x, plane, staged);
                 for (int i = 0; i < g.kernelH(); i++) {
                     int oyLo = firstInside(g.padH() - i, sh, oh), oyHi = endInside(h - 1 + g.padH() - i, sh, oh, oyLo);
                     for (int j = 0; j < g.kernelW(); j++) {
@@ -98,21 +86,72 @@ public final class Im2colSimd implements Im2colKernel {
                             else maskedAddInto(cols, row, x, plane + shift, q0, q1, valid[j], ow);
                             continue;
                         }
-                        for (int oy = oyLo; oy < oyHi; oy++) {
-                            long src = row + (long) oy * ow + oxLo;
-                            long dst = plane + (long) (oy * sh - g.padH() + i) * w + (oxLo * sw - g.padW() + j);
-                            if (sw == 1) {
-                                addInto(cols, src, x, dst, oxHi - oxLo);
-                            } else {
-                                for (int ox = oxLo; ox < oxHi; ox++) {
-                                    long xi = dst + (long) (ox - oxLo) * sw;
-                                    x.setAtIndex(F, xi, x.getAtIndex(F, xi) + cols.getAtIndex(F, src + ox - oxLo));
-                                }
-                            }
-                        }
+                        stagedCol2im(g, i, j, staged, cols, row);
                     }
                 }
+                if (!flat) unstage(g, staged, x, plane);
             }
+        }
+    }
+
+    /**
+     * Per-thread heap scratch of the staged path: one zero-bordered input plane
+     * ((H + 2 padH) x (W + 2 padW)) and one column row (outH x outW). Plain float[] loops over it
+     * have no bounds test per element and no MemorySegment access cost (strided reads cannot be
+     * vector loads from a segment).
+     */
+    private static final class Staging {
+        float[] padded = new float[0], row = new float[0];
+
+        Staging fit(ConvGeometry g) {
+            int planeFloats = (g.height() + 2 * g.padH()) * (g.width() + 2 * g.padW()), rowFloats = g.outH() * g.outW();
+            if (padded.length < planeFloats) padded = new float[planeFloats];
+            if (row.length < rowFloats) row = new float[rowFloats];
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Staging> STAGING = ThreadLocal.withInitial(Staging::new);
+
+    /** The plane at {@code plane} into the interior of the zero-bordered staging plane. */
+    private static void stage(ConvGeometry g, MemorySegment x, long plane, Staging st) {
+        int h = g.height(), w = g.width(), wp = w + 2 * g.padW(), hp = h + 2 * g.padH();
+        float[] p = st.padded;
+        java.util.Arrays.fill(p, 0, g.padH() * wp, 0f);
+        java.util.Arrays.fill(p, (g.padH() + h) * wp, hp * wp, 0f);
+        for (int y = 0; y < h; y++) {
+            int at = (y + g.padH()) * wp;
+            java.util.Arrays.fill(p, at, at + g.padW(), 0f);
+            MemorySegment.copy(x, F, (plane + (long) y * w) * 4, p, at + g.padW(), w);
+            java.util.Arrays.fill(p, at + g.padW() + w, at + wp, 0f);
+        }
+    }
+
+    /** The staging plane's interior back into the plane at {@code plane} (its border, the padding, is dropped). */
+    private static void unstage(ConvGeometry g, Staging st, MemorySegment x, long plane) {
+        int h = g.height(), w = g.width(), wp = w + 2 * g.padW();
+        for (int y = 0; y < h; y++) MemorySegment.copy(st.padded, (y + g.padH()) * wp + g.padW(), x, F, (plane + (long) y * w) * 4, w);
+    }
+
+    /** Column row of window cell (i, j) read from the staged plane (zeros come from its border), then one bulk copy out. */
+    private static void stagedIm2col(ConvGeometry g, int i, int j, Staging st, MemorySegment cols, long row) {
+        int oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW(), wp = g.width() + 2 * g.padW();
+        float[] p = st.padded, r = st.row;
+        for (int oy = 0; oy < oh; oy++) {
+            int base = (oy * sh + i) * wp + j, o = oy * ow;
+            for (int ox = 0; ox < ow; ox++) r[o + ox] = p[base + ox * sw];
+        }
+        MemorySegment.copy(r, 0, cols, F, row * 4, oh * ow);
+    }
+
+    /** Column row of window cell (i, j) added into the staged plane, pixel by pixel in the spec's (i, j) order. */
+    private static void stagedCol2im(ConvGeometry g, int i, int j, Staging st, MemorySegment cols, long row) {
+        int oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW(), wp = g.width() + 2 * g.padW();
+        float[] p = st.padded, r = st.row;
+        MemorySegment.copy(cols, F, row * 4, r, 0, oh * ow);
+        for (int oy = 0; oy < oh; oy++) {
+            int base = (oy * sh + i) * wp + j, o = oy * ow;
+            for (int ox = 0; ox < ow; ox++) p[base + ox * sw] += r[o + ox];
         }
     }
 
