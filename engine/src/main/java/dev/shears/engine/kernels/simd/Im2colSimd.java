@@ -10,15 +10,15 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD twin of Im2colScalar. Per (channel, window cell) it computes once which output rows and
- * columns fall inside the image. "Same" convolutions (stride 1, outW == W: every 3x3 pad-1 layer
- * of a ResNet) map a whole column row onto one flat run of the input plane shifted by the cell's
- * offset, so each (channel, cell) row is one long vector pass with a periodic lane mask that
- * drops the wrapped edge columns (im2col: masked load = zeros there; col2im: masked add). Other
- * geometries (strided, or padding that changes the width) stage each input plane into a
- * zero-bordered heap plane and walk it with plain array loops, one bulk copy per column row, because
- * the Vector API has no strided load from a MemorySegment. Same values as the spec bit for bit,
- * col2im adds in the same order. Pinned by Im2colTest.
+ * SIMD twin of Im2colScalar. "Same" convolutions (stride 1, outW == W: every 3x3 pad-1 layer of
+ * a ResNet) map a whole column row onto the input plane shifted by the window cell's offset, so
+ * each (channel, cell) row is one pass of whole vectors under a per-cell lane pattern of the
+ * pixels that read inside the image (im2col: masked load, zeros elsewhere; col2im: masked
+ * load-add-store), with no per-output-row work. Other geometries (strided, or padding that changes
+ * the width) stage each input plane into a zero-bordered heap plane and walk it with plain array
+ * loops, one bulk copy per column row, because the Vector API has no strided load from a
+ * MemorySegment. Same values as the spec bit for bit, col2im adds in the same order.
+ * Pinned by Im2colTest.
  */
 public final class Im2colSimd implements Im2colKernel {
     private static final VectorSpecies<Float> S = KernelSpecies.FLOAT;
@@ -31,26 +31,17 @@ public final class Im2colSimd implements Im2colKernel {
         int h = g.height(), w = g.width(), oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW();
         long pixels = g.pixels();
         boolean flat = sh == 1 && sw == 1 && ow == w;
-        boolean[][] valid = flat ? validColumns(g) : null;
+        boolean[][] valid = flat ? validCells(g) : null;
         Staging staged = flat ? null : STAGING.get().fit(g);
         for (int n = 0; n < images; n++) {
             for (int c = 0; c < g.channels(); c++) {
                 long plane = xOffset + n * imageStride + (long) c * h * w;
                 if (!flat) stage(g, x, plane, staged);
                 for (int i = 0; i < g.kernelH(); i++) {
-                    int oyLo = firstInside(g.padH() - i, sh, oh), oyHi = endInside(h - 1 + g.padH() - i, sh, oh, oyLo);
                     for (int j = 0; j < g.kernelW(); j++) {
-                        int oxLo = firstInside(g.padW() - j, sw, ow), oxHi = endInside(w - 1 + g.padW() - j, sw, ow, oxLo);
                         long row = colsOffset + ((long) (c * g.kernelH() + i) * g.kernelW() + j) * ldCols + n * pixels;
                         if (flat) {
-                            // zeros above, one masked flat run over the inside rows, zeros below
-                            int q0 = oyLo < oyHi && oxLo < oxHi ? oyLo * ow + oxLo : (int) pixels;
-                            int q1 = q0 < pixels ? (oyHi - 1) * ow + oxHi : (int) pixels;
-                            long shift = (long) (i - g.padH()) * w + (j - g.padW());
-                            zero(cols, row, q0);
-                            if (oxLo == 0 && oxHi == ow) copy(x, plane + shift + q0, cols, row + q0, q1 - q0);
-                            else maskedCopy(x, plane + shift, cols, row, q0, q1, valid[j], ow);
-                            zero(cols, row + q1, (int) pixels - q1);
+                            flatCopy(x, plane + (long) (i - g.padH()) * w + (j - g.padW()), cols, row, (int) pixels, valid[i * g.kernelW() + j]);
                             continue;
                         }
                         stagedIm2col(g, i, j, staged, cols, row);
@@ -66,24 +57,17 @@ public final class Im2colSimd implements Im2colKernel {
         int h = g.height(), w = g.width(), oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW();
         long pixels = g.pixels();
         boolean flat = sh == 1 && sw == 1 && ow == w;
-        boolean[][] valid = flat ? validColumns(g) : null;
+        boolean[][] valid = flat ? validCells(g) : null;
         Staging staged = flat ? null : STAGING.get().fit(g);
         for (int n = 0; n < images; n++) {
             for (int c = 0; c < g.channels(); c++) {
                 long plane = xOffset + n * imageStride + (long) c * h * w;
                 if (!flat) stage(g, x, plane, staged);
                 for (int i = 0; i < g.kernelH(); i++) {
-                    int oyLo = firstInside(g.padH() - i, sh, oh), oyHi = endInside(h - 1 + g.padH() - i, sh, oh, oyLo);
                     for (int j = 0; j < g.kernelW(); j++) {
-                        int oxLo = firstInside(g.padW() - j, sw, ow), oxHi = endInside(w - 1 + g.padW() - j, sw, ow, oxLo);
                         long row = colsOffset + ((long) (c * g.kernelH() + i) * g.kernelW() + j) * ldCols + n * pixels;
                         if (flat) {
-                            // one masked flat run over the inside rows; the wrapped edge columns are skipped
-                            if (oyLo >= oyHi || oxLo >= oxHi) continue;
-                            int q0 = oyLo * ow + oxLo, q1 = (oyHi - 1) * ow + oxHi;
-                            long shift = (long) (i - g.padH()) * w + (j - g.padW());
-                            if (oxLo == 0 && oxHi == ow) addInto(cols, row + q0, x, plane + shift + q0, q1 - q0);
-                            else maskedAddInto(cols, row, x, plane + shift, q0, q1, valid[j], ow);
+                            flatAdd(cols, row, x, plane + (long) (i - g.padH()) * w + (j - g.padW()), (int) pixels, valid[i * g.kernelW() + j]);
                             continue;
                         }
                         stagedCol2im(g, i, j, staged, cols, row);
@@ -156,54 +140,52 @@ public final class Im2colSimd implements Im2colKernel {
     }
 
     /**
-     * Per window column j, a lane pattern of the output columns inside the image: entry t says
-     * whether output column {@code t mod outW} reads a real pixel. Length outW + lanes, so a mask
-     * can be loaded at any phase in [0, outW).
+     * Per window cell (i, j), the lane pattern of its column row: entry q (an output pixel) says
+     * whether it reads a real pixel (inside rows and columns), false past the last pixel; length
+     * pixels + lanes, so a mask loads at any q.
      */
-    private static boolean[][] validColumns(ConvGeometry g) {
-        int ow = g.outW();
-        boolean[][] valid = new boolean[g.kernelW()][ow + S.length()];
-        for (int j = 0; j < g.kernelW(); j++) {
-            int lo = firstInside(g.padW() - j, 1, ow), hi = endInside(g.width() - 1 + g.padW() - j, 1, ow, lo);
-            for (int t = 0; t < valid[j].length; t++) valid[j][t] = t % ow >= lo && t % ow < hi;
+    private static boolean[][] validCells(ConvGeometry g) {
+        int oh = g.outH(), ow = g.outW(), pixels = oh * ow;
+        boolean[][] valid = new boolean[g.kernelH() * g.kernelW()][pixels + S.length()];
+        for (int i = 0; i < g.kernelH(); i++) {
+            int oyLo = firstInside(g.padH() - i, 1, oh), oyHi = endInside(g.height() - 1 + g.padH() - i, 1, oh, oyLo);
+            for (int j = 0; j < g.kernelW(); j++) {
+                int oxLo = firstInside(g.padW() - j, 1, ow), oxHi = endInside(g.width() - 1 + g.padW() - j, 1, ow, oxLo);
+                boolean[] v = valid[i * g.kernelW() + j];
+                for (int oy = oyLo; oy < oyHi; oy++) for (int ox = oxLo; ox < oxHi; ox++) v[oy * ow + ox] = true;
+            }
         }
         return valid;
     }
 
     /**
-     * cols[dst + q] = valid(q mod period) ? x[src + q] : 0 for q in [q0, q1). Every q in the run maps
-     * inside the plane (its ends are real pixels), so the loads never leave it.
+     * cols[dst + q] = valid[q] ? x[src + q] : 0 for q in [0, pixels): whole vectors with the cell's
+     * mask, so padding costs nothing extra. Masked-off lanes are never read (they may lie outside
+     * the plane: the wrapped edge columns and the rows above and below).
      */
-    private static void maskedCopy(MemorySegment x, long src, MemorySegment cols, long dst, int q0, int q1, boolean[] valid, int period) {
-        int len = q1 - q0, step = S.length(), phase = q0 % period, q = q0;
-        // body: one vector per step, the mask re-read at the run's phase (period may be below the lane count)
-        for (int end = q0 + (len / step) * step; q < end; q += step) {
-            VectorMask<Float> m = VectorMask.fromArray(S, valid, phase);
-            FloatVector.fromMemorySegment(S, x, (src + q) * 4, ORDER, m).intoMemorySegment(cols, (dst + q) * 4, ORDER);
-            phase = (phase + step) % period;
+    private static void flatCopy(MemorySegment x, long src, MemorySegment cols, long dst, int pixels, boolean[] valid) {
+        int q = 0, bound = S.loopBound(pixels);
+        for (; q < bound; q += S.length()) { // body
+            VectorMask<Float> m = VectorMask.fromArray(S, valid, q);
+            FloatVector v = m.allTrue() ? FloatVector.fromMemorySegment(S, x, (src + q) * 4, ORDER) : FloatVector.fromMemorySegment(S, x, (src + q) * 4, ORDER, m);
+            v.intoMemorySegment(cols, (dst + q) * 4, ORDER);
         }
-        // tail: in-range lanes only
-        if (q < q1) {
-            VectorMask<Float> in = S.indexInRange(q, q1);
-            FloatVector.fromMemorySegment(S, x, (src + q) * 4, ORDER, in.and(VectorMask.fromArray(S, valid, phase)))
-                    .intoMemorySegment(cols, (dst + q) * 4, ORDER, in);
+        if (q < pixels) { // tail: the pattern is false past the row; the store stops at the row's end
+            VectorMask<Float> m = VectorMask.fromArray(S, valid, q);
+            FloatVector.fromMemorySegment(S, x, (src + q) * 4, ORDER, m).intoMemorySegment(cols, (dst + q) * 4, ORDER, S.indexInRange(q, pixels));
         }
     }
 
-    /** x[dst + q] += cols[src + q] where valid(q mod period), for q in [q0, q1); other lanes keep x. */
-    private static void maskedAddInto(MemorySegment cols, long src, MemorySegment x, long dst, int q0, int q1, boolean[] valid, int period) {
-        int len = q1 - q0, step = S.length(), phase = q0 % period, q = q0;
-        for (int end = q0 + (len / step) * step; q < end; q += step) {
-            VectorMask<Float> m = VectorMask.fromArray(S, valid, phase);
-            FloatVector d = FloatVector.fromMemorySegment(S, x, (dst + q) * 4, ORDER);
-            d.add(FloatVector.fromMemorySegment(S, cols, (src + q) * 4, ORDER), m).intoMemorySegment(x, (dst + q) * 4, ORDER);
-            phase = (phase + step) % period;
-        }
-        if (q < q1) {
-            VectorMask<Float> in = S.indexInRange(q, q1);
-            FloatVector d = FloatVector.fromMemorySegment(S, x, (dst + q) * 4, ORDER, in);
-            d.add(FloatVector.fromMemorySegment(S, cols, (src + q) * 4, ORDER, in), in.and(VectorMask.fromArray(S, valid, phase)))
-                    .intoMemorySegment(x, (dst + q) * 4, ORDER, in);
+    /** x[dst + q] += cols[src + q] where valid[q], for q in [0, pixels); masked loads and stores touch only those lanes. */
+    private static void flatAdd(MemorySegment cols, long src, MemorySegment x, long dst, int pixels, boolean[] valid) {
+        for (int q = 0; q < pixels; q += S.length()) { // body, and the tail (the pattern is false past the row)
+            VectorMask<Float> m = VectorMask.fromArray(S, valid, q);
+            long xq = (dst + q) * 4, cq = (src + q) * 4;
+            if (m.allTrue()) { // most vectors: plain loads and store, cheaper than masked ones
+                FloatVector.fromMemorySegment(S, x, xq, ORDER).add(FloatVector.fromMemorySegment(S, cols, cq, ORDER)).intoMemorySegment(x, xq, ORDER);
+            } else {
+                FloatVector.fromMemorySegment(S, x, xq, ORDER, m).add(FloatVector.fromMemorySegment(S, cols, cq, ORDER, m)).intoMemorySegment(x, xq, ORDER, m);
+            }
         }
     }
 
@@ -216,53 +198,5 @@ public final class Im2colSimd implements Im2colKernel {
     private static int endInside(int last, int stride, int out, int lo) {
         if (last < 0) return lo;
         return Math.max(lo, Math.min(out, last / stride + 1));
-    }
-
-    private static void copy(MemorySegment src, long srcIndex, MemorySegment dst, long dstIndex, int len) {
-        // guard: a span shorter than a vector goes scalar
-        if (len < S.length()) {
-            for (int k = 0; k < len; k++) dst.setAtIndex(F, dstIndex + k, src.getAtIndex(F, srcIndex + k));
-            return;
-        }
-        // bound + body: one vector per step; a copy has no dependency chain, so one is enough
-        int bound = S.loopBound(len), k = 0;
-        for (; k < bound; k += S.length()) {
-            FloatVector.fromMemorySegment(S, src, (srcIndex + k) * 4, ORDER).intoMemorySegment(dst, (dstIndex + k) * 4, ORDER);
-        }
-        // tail: masked (no reduce, no scalar tail)
-        if (k < len) {
-            VectorMask<Float> m = S.indexInRange(k, len);
-            FloatVector.fromMemorySegment(S, src, (srcIndex + k) * 4, ORDER, m).intoMemorySegment(dst, (dstIndex + k) * 4, ORDER, m);
-        }
-    }
-
-    private static void addInto(MemorySegment src, long srcIndex, MemorySegment dst, long dstIndex, int len) {
-        if (len < S.length()) {
-            for (int k = 0; k < len; k++) {
-                dst.setAtIndex(F, dstIndex + k, dst.getAtIndex(F, dstIndex + k) + src.getAtIndex(F, srcIndex + k));
-            }
-            return;
-        }
-        int bound = S.loopBound(len), k = 0;
-        for (; k < bound; k += S.length()) {
-            FloatVector d = FloatVector.fromMemorySegment(S, dst, (dstIndex + k) * 4, ORDER);
-            d.add(FloatVector.fromMemorySegment(S, src, (srcIndex + k) * 4, ORDER)).intoMemorySegment(dst, (dstIndex + k) * 4, ORDER);
-        }
-        if (k < len) {
-            VectorMask<Float> m = S.indexInRange(k, len);
-            FloatVector d = FloatVector.fromMemorySegment(S, dst, (dstIndex + k) * 4, ORDER, m);
-            d.add(FloatVector.fromMemorySegment(S, src, (srcIndex + k) * 4, ORDER, m)).intoMemorySegment(dst, (dstIndex + k) * 4, ORDER, m);
-        }
-    }
-
-    private static void zero(MemorySegment dst, long dstIndex, int len) {
-        if (len < S.length()) {
-            for (int k = 0; k < len; k++) dst.setAtIndex(F, dstIndex + k, 0f);
-            return;
-        }
-        FloatVector z = FloatVector.zero(S);
-        int bound = S.loopBound(len), k = 0;
-        for (; k < bound; k += S.length()) z.intoMemorySegment(dst, (dstIndex + k) * 4, ORDER);
-        if (k < len) z.intoMemorySegment(dst, (dstIndex + k) * 4, ORDER, S.indexInRange(k, len));
     }
 }

@@ -21,15 +21,11 @@ final class KernelSpecies {
      * "same seed, same threads, same bits" (TrainerTest's resume check pins it).
      */
     static float sumLanes(FloatVector v) {
-        float[] lanes = LANES.get(); // toArray() here allocated an array per reduction block: most of a step's garbage
-        v.intoArray(lanes, 0);
+        // lane(i), not toArray(): toArray allocated an array per reduction block, most of a step's garbage
         float s = 0f;
-        for (int i = 0, n = v.length(); i < n; i++) s += lanes[i];
+        for (int i = 0, n = v.length(); i < n; i++) s += v.lane(i);
         return s;
     }
-
-    /** Per-thread lane buffer of {@link #sumLanes}: room for the widest vector (512 bits of bytes). */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[64]);
 
     /**
      * e^x per lane through StrictMath: the same bits in every JIT tier. {@code lanewise(EXP)} runs
