@@ -79,16 +79,17 @@ public final class Im2colSimd implements Im2colKernel {
     }
 
     /**
-     * Per-thread heap scratch of the staged path: one zero-bordered input plane
-     * ((H + 2 padH) x (W + 2 padW)) and one column row (outH x outW). Plain float[] loops over it
-     * have no bounds test per element and no MemorySegment access cost (strided reads cannot be
-     * vector loads from a segment).
+     * Per-thread heap scratch of the staged path: one input plane with padH zero rows above and
+     * below (row stride W: the plane moves in one bulk copy; columns outside the image are handled
+     * by each cell's column bounds) and one column row (outH x outW). Plain float[] loops over it
+     * have no MemorySegment access cost per element (strided reads cannot be vector loads from a
+     * segment, and per-row segment copies cost more than the loops).
      */
     private static final class Staging {
         float[] padded = new float[0], row = new float[0];
 
         Staging fit(ConvGeometry g) {
-            int planeFloats = (g.height() + 2 * g.padH()) * (g.width() + 2 * g.padW()), rowFloats = g.outH() * g.outW();
+            int planeFloats = (g.height() + 2 * g.padH()) * g.width(), rowFloats = g.outH() * g.outW();
             if (padded.length < planeFloats) padded = new float[planeFloats];
             if (row.length < rowFloats) row = new float[rowFloats];
             return this;
@@ -97,45 +98,44 @@ public final class Im2colSimd implements Im2colKernel {
 
     private static final ThreadLocal<Staging> STAGING = ThreadLocal.withInitial(Staging::new);
 
-    /** The plane at {@code plane} into the interior of the zero-bordered staging plane. */
+    /** The plane at {@code plane} between padH zero rows above and below, in one copy. */
     private static void stage(ConvGeometry g, MemorySegment x, long plane, Staging st) {
-        int h = g.height(), w = g.width(), wp = w + 2 * g.padW(), hp = h + 2 * g.padH();
+        int h = g.height(), w = g.width(), top = g.padH() * w;
         float[] p = st.padded;
-        java.util.Arrays.fill(p, 0, g.padH() * wp, 0f);
-        java.util.Arrays.fill(p, (g.padH() + h) * wp, hp * wp, 0f);
-        for (int y = 0; y < h; y++) {
-            int at = (y + g.padH()) * wp;
-            java.util.Arrays.fill(p, at, at + g.padW(), 0f);
-            MemorySegment.copy(x, F, (plane + (long) y * w) * 4, p, at + g.padW(), w);
-            java.util.Arrays.fill(p, at + g.padW() + w, at + wp, 0f);
-        }
+        java.util.Arrays.fill(p, 0, top, 0f);
+        MemorySegment.copy(x, F, plane * 4, p, top, h * w);
+        java.util.Arrays.fill(p, top + h * w, top + h * w + top, 0f);
     }
 
-    /** The staging plane's interior back into the plane at {@code plane} (its border, the padding, is dropped). */
+    /** The staged plane back into the plane at {@code plane}, in one copy (the zero rows are dropped). */
     private static void unstage(ConvGeometry g, Staging st, MemorySegment x, long plane) {
-        int h = g.height(), w = g.width(), wp = w + 2 * g.padW();
-        for (int y = 0; y < h; y++) MemorySegment.copy(st.padded, (y + g.padH()) * wp + g.padW(), x, F, (plane + (long) y * w) * 4, w);
+        MemorySegment.copy(st.padded, g.padH() * g.width(), x, F, plane * 4, g.height() * g.width());
     }
 
-    /** Column row of window cell (i, j) read from the staged plane (zeros come from its border), then one bulk copy out. */
+    /** Column row of window cell (i, j) from the staged plane (rows above and below read its zero rows), then one bulk copy out. */
     private static void stagedIm2col(ConvGeometry g, int i, int j, Staging st, MemorySegment cols, long row) {
-        int oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW(), wp = g.width() + 2 * g.padW();
+        int oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW(), w = g.width();
+        int oxLo = firstInside(g.padW() - j, sw, ow), oxHi = endInside(w - 1 + g.padW() - j, sw, ow, oxLo);
         float[] p = st.padded, r = st.row;
         for (int oy = 0; oy < oh; oy++) {
-            int base = (oy * sh + i) * wp + j, o = oy * ow;
-            for (int ox = 0; ox < ow; ox++) r[o + ox] = p[base + ox * sw];
+            int base = (oy * sh + i) * w + j - g.padW(), o = oy * ow; // staged row oy*sh + i = image row + padH
+            for (int ox = 0; ox < oxLo; ox++) r[o + ox] = 0f;
+            for (int ox = oxLo; ox < oxHi; ox++) r[o + ox] = p[base + ox * sw];
+            for (int ox = oxHi; ox < ow; ox++) r[o + ox] = 0f;
         }
         MemorySegment.copy(r, 0, cols, F, row * 4, oh * ow);
     }
 
-    /** Column row of window cell (i, j) added into the staged plane, pixel by pixel in the spec's (i, j) order. */
+    /** Column row of window cell (i, j) added into the staged plane, pixel by pixel in the spec's (i, j) order (padding dropped). */
     private static void stagedCol2im(ConvGeometry g, int i, int j, Staging st, MemorySegment cols, long row) {
-        int oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW(), wp = g.width() + 2 * g.padW();
+        int h = g.height(), oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW(), w = g.width();
+        int oyLo = firstInside(g.padH() - i, sh, oh), oyHi = endInside(h - 1 + g.padH() - i, sh, oh, oyLo);
+        int oxLo = firstInside(g.padW() - j, sw, ow), oxHi = endInside(w - 1 + g.padW() - j, sw, ow, oxLo);
         float[] p = st.padded, r = st.row;
         MemorySegment.copy(cols, F, row * 4, r, 0, oh * ow);
-        for (int oy = 0; oy < oh; oy++) {
-            int base = (oy * sh + i) * wp + j, o = oy * ow;
-            for (int ox = 0; ox < ow; ox++) p[base + ox * sw] += r[o + ox];
+        for (int oy = oyLo; oy < oyHi; oy++) {
+            int base = (oy * sh + i) * w + j - g.padW(), o = oy * ow;
+            for (int ox = oxLo; ox < oxHi; ox++) p[base + ox * sw] += r[o + ox];
         }
     }
 
