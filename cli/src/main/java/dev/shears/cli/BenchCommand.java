@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
  * (VmHWM); with {@code --epoch DATASET}, one full training epoch over that dataset's loader
  * instead. Not a micro-benchmark harness (kernels are in the jmh module). Pinned by CliTest.
  */
-@Command(name = "bench", description = "End-to-end benchmarks (see: shears bench train --help).",
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "End-to-end benchmarks (see: shears bench train --help).",
         subcommands = {BenchCommand.Train.class, BenchRnnCommand.class, BenchInferCommand.class})
 final class BenchCommand implements Runnable {
     @Override
@@ -44,7 +44,7 @@ final class BenchCommand implements Runnable {
         System.out.println("       shears bench infer --model resnet32 --sparsity 0.95 --batch 1 [--iters N --explain]");
     }
 
-    @Command(name = "train", description = "Training-step throughput of a zoo model (random data), or one epoch over a dataset.", sortOptions = false)
+    @Command(name = "train", mixinStandardHelpOptions = true, description = "Training-step throughput of a zoo model (random data), or one epoch over a dataset.", sortOptions = false)
     static final class Train implements Runnable {
         @Option(names = "--model", defaultValue = "resnet32", description = "Zoo model (default: ${DEFAULT-VALUE}).")
         String model;

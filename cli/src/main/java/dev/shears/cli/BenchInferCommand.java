@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  * choice) in one run, iterations interleaved so machine load hits both alike; checks the outputs
  * agree. Not an accuracy measurement (random weights). Pinned by BenchInferCommandTest.
  */
-@Command(name = "infer", description = "Dense vs sparse inference latency of a Global-MP-pruned zoo model (random weights).", sortOptions = false)
+@Command(name = "infer", mixinStandardHelpOptions = true, description = "Dense vs sparse inference latency of a Global-MP-pruned zoo model (random weights).", sortOptions = false)
 final class BenchInferCommand implements Runnable {
     @Option(names = "--model", defaultValue = "resnet32", description = "Zoo model (default: ${DEFAULT-VALUE}).")
     String model;

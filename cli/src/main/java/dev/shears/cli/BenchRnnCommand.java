@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
  * fairer figures than wall time on a loaded machine.
  * Not a kernel micro-benchmark (those are in the jmh module). Pinned by CliTest's smoke run.
  */
-@Command(name = "rnn", description = "Recurrent cells: batch-1 inference latency (us/sequence) or training throughput (sequences/s).", sortOptions = false)
+@Command(name = "rnn", mixinStandardHelpOptions = true, description = "Recurrent cells: batch-1 inference latency (us/sequence) or training throughput (sequences/s).", sortOptions = false)
 final class BenchRnnCommand implements Runnable {
     @Option(names = "--cell", defaultValue = "fastgrnn", description = "fastgrnn or gru (default: ${DEFAULT-VALUE}).")
     String cell;

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  * the results), and writes the report and plots to ./shears-demo/. The work is
  * {@link Demo}; this only parses options. Pinned by DemoTest.
  */
-@Command(name = "demo", sortOptions = false, description = {
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false, description = {
         "Global MP demo on the embedded Fashion-MNIST subset (a few minutes on 2 cores):",
         "train LeNet-5, prune with Global MP, Global MP + MT, uniform and LAMP up to 99.5%, fine-tune, report."})
 final class DemoCommand implements Runnable {

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
  * and prints accuracy and mean cross-entropy on a dataset split (by default the one the run was
  * trained on). A truncated or foreign file is a one-line error. Pinned by CliTest.
  */
-@Command(name = "eval", description = "Evaluate a checkpoint: accuracy and loss on a dataset split.", sortOptions = false)
+@Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a checkpoint: accuracy and loss on a dataset split.", sortOptions = false)
 final class EvalCommand implements Runnable {
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A .safetensors checkpoint written by shears train.")
     Path checkpoint;

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
  * as CSR, the rest dense), printing sizes and bytes per nonzero. Not a converter for foreign
  * formats. Pinned by InferCliTest.
  */
-@Command(name = "export", description = "Write a pruned checkpoint as a sparse model (.sparse.safetensors, CSR weights).", sortOptions = false)
+@Command(name = "export", mixinStandardHelpOptions = true, description = "Write a pruned checkpoint as a sparse model (.sparse.safetensors, CSR weights).", sortOptions = false)
 final class ExportCommand implements Runnable {
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A pruned .safetensors checkpoint (shears prune / train).")
     Path checkpoint;

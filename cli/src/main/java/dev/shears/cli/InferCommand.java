@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
  * the per-layer sparse/dense choice, printing accuracy, per-batch latency median/p90 and images/s.
  * Not an evaluator of checkpoints (that is shears eval). Pinned by InferCliTest.
  */
-@Command(name = "infer", description = "Sparse inference of an exported model over a dataset: accuracy, latency, throughput.", sortOptions = false)
+@Command(name = "infer", mixinStandardHelpOptions = true, description = "Sparse inference of an exported model over a dataset: accuracy, latency, throughput.", sortOptions = false)
 final class InferCommand implements Runnable {
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "A .sparse.safetensors file written by shears export.")
     Path model;

@@ -48,7 +48,7 @@ import picocli.CommandLine.Spec;
  * {@code --method gradual-global} (cubic schedule inside training). Wires options to the pruning
  * API ({@link Pruning}); impossible options are one line. Pinned by PruneCliTest.
  */
-@Command(name = "prune", description = "Prune a checkpoint (Global MP and baselines), fine-tune with masks fixed, report sparsity and FLOPs.",
+@Command(name = "prune", mixinStandardHelpOptions = true, description = "Prune a checkpoint (Global MP and baselines), fine-tune with masks fixed, report sparsity and FLOPs.",
         sortOptions = false)
 final class PruneCommand implements Runnable {
     static final List<String> EXTRA_METHODS = List.of("gradual-global", "rank");

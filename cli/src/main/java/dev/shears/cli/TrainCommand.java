@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
  * continues a run from its last checkpoint with the recipe stored there. Only parses options and
  * wires the pieces: the loop is {@link Trainer}. Pinned by CliTest.
  */
-@Command(name = "train", description = "Train a zoo model (checkpoints, metrics, resume).", sortOptions = false)
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Train a zoo model (checkpoints, metrics, resume).", sortOptions = false)
 final class TrainCommand implements Runnable {
     /** Checkpoint metadata keys that let --resume and eval reopen the data. */
     static final String DATA_NAME = "data.name", DATA_DIR = "data.dir", DATA_AUGMENT = "data.augment";

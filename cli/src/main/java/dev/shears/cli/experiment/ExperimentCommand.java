@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
  * folder; {@code --dry-run} prints the plan and its time on this machine. Only parses options and
  * builds the {@link Plan}; {@link Sweep} runs it. Pinned by ExperimentCommandTest and DemoTest (the dry run).
  */
-@Command(name = "experiment", sortOptions = false, description = {
+@Command(name = "experiment", mixinStandardHelpOptions = true, sortOptions = false, description = {
         "Sweep pruning methods x sparsities x seeds: train the dense model, prune, fine-tune, evaluate; resumable.",
         "Writes results.csv, results.json, report.md and PNG plots to --out."})
 public final class ExperimentCommand implements Runnable {

@@ -61,9 +61,24 @@ public final class Report {
         } else {
             for (String p : PLOTS) if (Files.exists(out.resolve(p))) pngs.add(p);
         }
-        AtomicFiles.writeString(out.resolve(CSV), csv(cells));
-        AtomicFiles.writeString(out.resolve(JSON), pretty(json(plan, cells, total, summaries, findings, ctx)));
-        AtomicFiles.writeString(out.resolve(MD), markdown(plan, cells, total, summaries, findings, ctx, pngs, plotError));
+        writeText(out.resolve(CSV), csv(cells));
+        writeText(out.resolve(JSON), pretty(json(plan, cells, total, summaries, findings, ctx)));
+        writeText(out.resolve(MD), markdown(plan, cells, total, summaries, findings, ctx, pngs, plotError));
+    }
+
+    /** Atomically (temp file, then rename), readable by others like any result file (temp files start as owner-only). */
+    static void writeText(Path file, String text) {
+        AtomicFiles.writeString(file, text);
+        readable(file);
+    }
+
+    /** rw-r--r-- where the file system has POSIX permissions; elsewhere nothing to do. */
+    static void readable(Path file) {
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException | java.io.IOException e) {
+            // not a POSIX file system, or not ours to change: the file is written either way
+        }
     }
 
     static String pretty(JsonObject o) {

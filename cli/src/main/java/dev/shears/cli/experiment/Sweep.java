@@ -104,7 +104,7 @@ public final class Sweep {
         Map<String, CellResult> done = new LinkedHashMap<>();
         for (Plan.Cell c : grid) if (loaded.cells().containsKey(c.key())) done.put(c.key(), loaded.cells().get(c.key()));
         int reused = done.size();
-        dev.shears.nn.io.AtomicFiles.writeString(out.resolve("plan.json"), Report.pretty(plan.json()));
+        Report.writeText(out.resolve("plan.json"), Report.pretty(plan.json()));
         if (reused > 0) log.printf(Locale.ROOT, "resuming: %d of %d cells already finished in %s%n", reused, grid.size(), store.file());
         if (loaded.foreign() > 0) log.printf(Locale.ROOT, "note: %s also holds %d cells of another plan (different recipe); they are ignored%n", store.file(), loaded.foreign());
         if (loaded.truncatedTail()) log.println("note: the last line of " + store.file() + " was cut short (a kill mid-write); that cell runs again");

@@ -112,6 +112,11 @@ class ReportTest {
         assertTrue(csv.get(5).contains(",fc3,fc3,false,"), csv.get(5));
         String json = Files.readString(dir.resolve(Report.JSON));
         assertTrue(json.contains("\"findings\"") && json.contains("\"total_cells\": 16"), json.substring(0, 300));
+        if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            for (String f : List.of(Report.MD, Report.CSV, Report.JSON, Report.ACCURACY_SPARSITY)) {
+                assertTrue(Files.getPosixFilePermissions(dir.resolve(f)).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ), f + " is readable by others");
+            }
+        }
         for (String png : Report.PLOTS) {
             byte[] b = Files.readAllBytes(dir.resolve(png));
             assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(b, 4), png + " is a PNG; log: " + log);
