@@ -57,23 +57,26 @@ public final class Im2colSimd implements Im2colKernel {
         int h = g.height(), w = g.width(), oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW();
         long pixels = g.pixels();
         boolean flat = sh == 1 && sw == 1 && ow == w;
-        boolean[][] valid = flat ? validCells(g) : null;
+        int cells = g.kernelH() * g.kernelW();
+        boolean[][] reads = flat ? validInputs(g, validCells(g)) : null;
+        long[] shifts = new long[cells];
+        for (int i = 0; i < g.kernelH(); i++) for (int j = 0; j < g.kernelW(); j++) shifts[i * g.kernelW() + j] = (long) (i - g.padH()) * w + (j - g.padW());
         Staging staged = flat ? null : STAGING.get().fit(g);
         for (int n = 0; n < images; n++) {
             for (int c = 0; c < g.channels(); c++) {
                 long plane = xOffset + n * imageStride + (long) c * h * w;
-                if (!flat) stage(g, x, plane, staged);
+                if (flat) {
+                    flatGatherAdd(cols, colsOffset + (long) c * cells * ldCols + n * pixels, ldCols, x, plane, h * w, reads, shifts);
+                    continue;
+                }
+                stage(g, x, plane, staged);
                 for (int i = 0; i < g.kernelH(); i++) {
                     for (int j = 0; j < g.kernelW(); j++) {
                         long row = colsOffset + ((long) (c * g.kernelH() + i) * g.kernelW() + j) * ldCols + n * pixels;
-                        if (flat) {
-                            flatAdd(cols, row, x, plane + (long) (i - g.padH()) * w + (j - g.padW()), (int) pixels, valid[i * g.kernelW() + j]);
-                            continue;
-                        }
                         stagedCol2im(g, i, j, staged, cols, row);
                     }
                 }
-                if (!flat) unstage(g, staged, x, plane);
+                unstage(g, staged, x, plane);
             }
         }
     }
@@ -176,16 +179,42 @@ public final class Im2colSimd implements Im2colKernel {
         }
     }
 
-    /** x[dst + q] += cols[src + q] where valid[q], for q in [0, pixels); masked loads and stores touch only those lanes. */
-    private static void flatAdd(MemorySegment cols, long src, MemorySegment x, long dst, int pixels, boolean[] valid) {
-        for (int q = 0; q < pixels; q += S.length()) { // body, and the tail (the pattern is false past the row)
-            VectorMask<Float> m = VectorMask.fromArray(S, valid, q);
-            long xq = (dst + q) * 4, cq = (src + q) * 4;
-            if (m.allTrue()) { // most vectors: plain loads and store, cheaper than masked ones
-                FloatVector.fromMemorySegment(S, x, xq, ORDER).add(FloatVector.fromMemorySegment(S, cols, cq, ORDER)).intoMemorySegment(x, xq, ORDER);
-            } else {
-                FloatVector.fromMemorySegment(S, x, xq, ORDER, m).add(FloatVector.fromMemorySegment(S, cols, cq, ORDER, m)).intoMemorySegment(x, xq, ORDER, m);
+    /**
+     * The cells' patterns moved to input space: entry t of cell (i, j) says whether input pixel t
+     * receives that cell's column entry t - shift (shift = (i - padH) W + (j - padW)); false past
+     * the plane, length H W + lanes.
+     */
+    private static boolean[][] validInputs(ConvGeometry g, boolean[][] valid) {
+        int hw = g.height() * g.width(), pixels = g.outH() * g.outW();
+        boolean[][] reads = new boolean[valid.length][hw + S.length()];
+        for (int i = 0; i < g.kernelH(); i++) {
+            for (int j = 0; j < g.kernelW(); j++) {
+                int cell = i * g.kernelW() + j, shift = (i - g.padH()) * g.width() + (j - g.padW());
+                for (int t = 0; t < hw; t++) reads[cell][t] = t - shift >= 0 && t - shift < pixels && valid[cell][t - shift];
             }
+        }
+        return reads;
+    }
+
+    /**
+     * One plane of col2im for a flat geometry: each vector of input pixels is loaded once, gets the
+     * cells' column entries added in the spec's (i, j) order (masked loads and adds: a pixel a cell
+     * does not reach gets no addition at all), and is stored once, instead of one read-add-write
+     * pass over the plane per cell.
+     */
+    private static void flatGatherAdd(MemorySegment cols, long rows, long ldCols, MemorySegment x, long plane, int hw, boolean[][] reads, long[] shifts) {
+        for (int t = 0; t < hw; t += S.length()) {
+            boolean whole = t + S.length() <= hw;
+            VectorMask<Float> in = whole ? null : S.indexInRange(t, hw); // tail: the last partial vector of the plane
+            FloatVector acc = whole ? FloatVector.fromMemorySegment(S, x, (plane + t) * 4, ORDER) : FloatVector.fromMemorySegment(S, x, (plane + t) * 4, ORDER, in);
+            for (int cell = 0; cell < reads.length; cell++) {
+                VectorMask<Float> m = VectorMask.fromArray(S, reads[cell], t);
+                long at = (rows + cell * ldCols + t - shifts[cell]) * 4;
+                acc = m.allTrue() ? acc.add(FloatVector.fromMemorySegment(S, cols, at, ORDER))
+                        : acc.add(FloatVector.fromMemorySegment(S, cols, at, ORDER, m), m);
+            }
+            if (whole) acc.intoMemorySegment(x, (plane + t) * 4, ORDER);
+            else acc.intoMemorySegment(x, (plane + t) * 4, ORDER, in);
         }
     }
 
