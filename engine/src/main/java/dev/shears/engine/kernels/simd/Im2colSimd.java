@@ -31,7 +31,7 @@ public final class Im2colSimd implements Im2colKernel {
         int h = g.height(), w = g.width(), oh = g.outH(), ow = g.outW(), sh = g.strideH(), sw = g.strideW();
         long pixels = g.pixels();
         boolean flat = sh == 1 && sw == 1 && ow == w;
-        boolean[][] valid = flat ? validCells(g) : null;
+        boolean[][] valid = flat ? masks(g).cells : null;
         Staging staged = flat ? null : STAGING.get().fit(g);
         for (int n = 0; n < images; n++) {
             for (int c = 0; c < g.channels(); c++) {
@@ -58,7 +58,7 @@ public final class Im2colSimd implements Im2colKernel {
         long pixels = g.pixels();
         boolean flat = sh == 1 && sw == 1 && ow == w;
         int cells = g.kernelH() * g.kernelW();
-        boolean[][] reads = flat ? validInputs(g, validCells(g)) : null;
+        boolean[][] reads = flat ? masks(g).inputs() : null;
         long[] shifts = new long[cells];
         for (int i = 0; i < g.kernelH(); i++) for (int j = 0; j < g.kernelW(); j++) shifts[i * g.kernelW() + j] = (long) (i - g.padH()) * w + (j - g.padW());
         Staging staged = flat ? null : STAGING.get().fit(g);
@@ -140,6 +140,32 @@ public final class Im2colSimd implements Im2colKernel {
             int base = (oy * sh + i) * w + j - g.padW(), o = oy * ow;
             for (int ox = oxLo; ox < oxHi; ox++) p[base + ox * sw] += r[o + ox];
         }
+    }
+
+    /**
+     * The lane patterns of the last geometry this thread saw: a layer calls once per chunk of its
+     * batch with the same geometry, so building them per call was allocation and work per chunk.
+     */
+    private static final class Masks {
+        ConvGeometry g;
+        boolean[][] cells, inputs;
+
+        boolean[][] inputs() {
+            if (inputs == null) inputs = validInputs(g, cells);
+            return inputs;
+        }
+    }
+
+    private static final ThreadLocal<Masks> MASKS = ThreadLocal.withInitial(Masks::new);
+
+    private static Masks masks(ConvGeometry g) {
+        Masks m = MASKS.get();
+        if (!g.equals(m.g)) {
+            m.cells = validCells(g);
+            m.inputs = null;
+            m.g = g;
+        }
+        return m;
     }
 
     /**
