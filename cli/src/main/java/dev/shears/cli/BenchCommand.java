@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * {@code name value unit} lines like the peer scripts. {@code bench train}: the training step of
  * a zoo model on random data (SGD momentum 0.9, lr 0.1, weight decay 5e-4, as
  * {@code peers/resnet32_train.py}), median and best ms/step after warm-up, images/s, peak RSS
- * (VmHWM); with {@code --epoch DATASET}, one full training epoch over that dataset's loader
+ * (VmHWM), and with one thread the step's CPU time on that thread (steadier than wall time on a
+ * shared machine); with {@code --epoch DATASET}, one full training epoch over that dataset's loader
  * instead. Not a micro-benchmark harness (kernels are in the jmh module). Pinned by CliTest.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "End-to-end benchmarks (see: shears bench train --help).",
@@ -110,9 +111,10 @@ final class BenchCommand implements Runnable {
                 for (int i = 0; i < batch; i++) y.setInt(i, r.nextInt(classes));
                 Optimizer opt = OptimizerConfig.sgd(momentum, false, weightDecay).create(net.parameters(), ws);
                 Tensor d = null;
-                List<Double> times = new ArrayList<>();
+                List<Double> times = new ArrayList<>(), cpuTimes = new ArrayList<>();
+                java.lang.management.ThreadMXBean clock = java.lang.management.ManagementFactory.getThreadMXBean();
                 for (int i = 0; i < warmup + steps; i++) {
-                    long t0 = System.nanoTime();
+                    long t0 = System.nanoTime(), c0 = clock.getCurrentThreadCpuTime();
                     Tensor logits = net.forward(x, true);
                     if (d == null) d = ws.floats("dLogits", logits.shape());
                     SoftmaxCrossEntropy.compute(logits, y, 0, d);
@@ -120,11 +122,17 @@ final class BenchCommand implements Runnable {
                     net.backward(d);
                     opt.step(lr);
                     double ms = (System.nanoTime() - t0) / 1e6;
-                    if (i >= warmup) times.add(ms);
+                    if (i >= warmup) {
+                        times.add(ms);
+                        cpuTimes.add((clock.getCurrentThreadCpuTime() - c0) / 1e6);
+                    }
                 }
                 long params = net.parameters().stream().mapToLong(p -> p.size()).sum();
                 emit(tag + ".params", params, "params");
                 report(tag + ".train_step", times, batch);
+                // one worker thread does all the work on this thread: its CPU time per step is what a
+                // loaded machine does not inflate (preemption), so ratios to a peer's read steadier
+                if (Parallel.threads() == 1) report(tag + ".train_step.thread_cpu", cpuTimes, batch);
                 rss();
             }
         }

@@ -53,6 +53,7 @@ public final class Activations {
     }
 
     private static void check(String kernel, int n, String a, MemorySegment sa, long oa, String b, MemorySegment sb, long ob) {
+        if (n >= 0 && KernelChecks.fits(sa, oa, n) && KernelChecks.fits(sb, ob, n)) return; // no message strings on the hot path
         KernelChecks.nonNegative(kernel, "n", n);
         KernelChecks.floats(kernel, a, KernelChecks.len(n), sa, oa, n);
         KernelChecks.floats(kernel, b, KernelChecks.len(n), sb, ob, n);

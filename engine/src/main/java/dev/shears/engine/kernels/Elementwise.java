@@ -37,6 +37,21 @@ public final class Elementwise {
         Split.ranges(n, (s, len) -> KERNEL.axpy(alpha, x, xOffset + s, y, yOffset + s, len));
     }
 
+    /** {@code y = fma(a, x, b)}. Short calls (one plane of a layer) run on the caller's thread without a lambda. */
+    public static void affine(MemorySegment x, long xOffset, float a, float b, MemorySegment y, long yOffset, int n) {
+        check("affine", n, "x", x, xOffset, "y", y, yOffset, null, null, 0);
+        if (n < 2 * Split.GRAIN) KERNEL.affine(x, xOffset, a, b, y, yOffset, n);
+        else Split.ranges(n, (s, len) -> KERNEL.affine(x, xOffset + s, a, b, y, yOffset + s, len));
+    }
+
+    /** {@code out = fma(b, v, fma(a, u, c))}; out may be u or v. Short calls run on the caller's thread without a lambda. */
+    public static void affine2(float a, MemorySegment u, long uOffset, float b, MemorySegment v, long vOffset, float c,
+                               MemorySegment out, long outOffset, int n) {
+        check("affine2", n, "u", u, uOffset, "v", v, vOffset, "out", out, outOffset);
+        if (n < 2 * Split.GRAIN) KERNEL.affine2(a, u, uOffset, b, v, vOffset, c, out, outOffset, n);
+        else Split.ranges(n, (s, len) -> KERNEL.affine2(a, u, uOffset + s, b, v, vOffset + s, c, out, outOffset + s, len));
+    }
+
     /** {@code out = a * b}. */
     public static void mul(MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment out, long outOffset, int n) {
         check("mul", n, "a", a, aOffset, "b", b, bOffset, "out", out, outOffset);
@@ -98,6 +113,7 @@ public final class Elementwise {
     /** Checks up to three operands of {@code n} floats (a null name skips one). */
     private static void check(String kernel, int n, String a, MemorySegment sa, long oa, String b, MemorySegment sb, long ob,
                               String c, MemorySegment sc, long oc) {
+        if (n >= 0 && KernelChecks.fits(sa, oa, n) && (b == null || KernelChecks.fits(sb, ob, n)) && (c == null || KernelChecks.fits(sc, oc, n))) return;
         KernelChecks.nonNegative(kernel, "n", n);
         String shape = KernelChecks.len(n);
         if (a != null) KernelChecks.floats(kernel, a, shape, sa, oa, n);

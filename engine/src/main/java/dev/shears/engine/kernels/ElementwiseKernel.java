@@ -23,6 +23,15 @@ public interface ElementwiseKernel {
     /** {@code y = fma(alpha, x, y)} (one rounding). */
     void axpy(float alpha, MemorySegment x, long xOffset, MemorySegment y, long yOffset, int n);
 
+    /** {@code y = fma(a, x, b)}: an affine map with one rounding (batch norm's y = scale x + shift). */
+    void affine(MemorySegment x, long xOffset, float a, float b, MemorySegment y, long yOffset, int n);
+
+    /**
+     * {@code out = fma(b, v, fma(a, u, c))}: two scaled inputs and a constant in one pass (batch
+     * norm's dx = a dy + b x + c); out may be u or v itself (element i is read before it is written).
+     */
+    void affine2(float a, MemorySegment u, long uOffset, float b, MemorySegment v, long vOffset, float c, MemorySegment out, long outOffset, int n);
+
     /** {@code out = a * b}. */
     void mul(MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment out, long outOffset, int n);
 

@@ -32,6 +32,19 @@ public final class ElementwiseScalar implements ElementwiseKernel {
     }
 
     @Override
+    public void affine(MemorySegment x, long xOffset, float a, float b, MemorySegment y, long yOffset, int n) {
+        for (int i = 0; i < n; i++) y.setAtIndex(F, yOffset + i, Math.fma(a, x.getAtIndex(F, xOffset + i), b));
+    }
+
+    @Override
+    public void affine2(float a, MemorySegment u, long uOffset, float b, MemorySegment v, long vOffset, float c, MemorySegment out, long outOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            float t = Math.fma(a, u.getAtIndex(F, uOffset + i), c);
+            out.setAtIndex(F, outOffset + i, Math.fma(b, v.getAtIndex(F, vOffset + i), t));
+        }
+    }
+
+    @Override
     public void mul(MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment out, long outOffset, int n) {
         for (int i = 0; i < n; i++) out.setAtIndex(F, outOffset + i, a.getAtIndex(F, aOffset + i) * b.getAtIndex(F, bOffset + i));
     }

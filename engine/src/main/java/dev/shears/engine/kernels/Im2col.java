@@ -78,6 +78,11 @@ public final class Im2col {
     private static void check(String kernel, ConvGeometry g, int images, MemorySegment x, long xOffset, long imageStride,
                               MemorySegment cols, long colsOffset, long ldCols) {
         if (g == null) throw new IllegalArgumentException(kernel + ": geometry is null");
+        if (images > 0 && (images == 1 || imageStride >= g.imageSize()) && ldCols >= images * g.pixels()
+                && KernelChecks.fits(x, xOffset, (images - 1) * imageStride + g.imageSize())
+                && KernelChecks.fits(cols, colsOffset, (g.patch() - 1) * ldCols + images * g.pixels())) {
+            return; // no message strings on the hot path
+        }
         String where = kernel + " (" + g + ", " + images + " images)";
         KernelChecks.nonNegative(where, "images", images);
         if (images == 0) return;

@@ -32,6 +32,15 @@ final class KernelChecks {
         }
     }
 
+    /**
+     * The cheap test the facades run first on every call: {@code count} floats fit at {@code offset}.
+     * Only when it fails do they build the message strings (building them per call was a large share
+     * of a training step's garbage).
+     */
+    static boolean fits(MemorySegment s, long offset, long count) {
+        return count == 0 || (count > 0 && s != null && offset >= 0 && offset + count <= s.byteSize() / 4);
+    }
+
     static void nonNegative(String kernel, String what, long v) {
         if (v < 0) throw new IllegalArgumentException(kernel + ": " + what + " must be >= 0, got " + v);
     }

@@ -96,11 +96,16 @@ public final class Reductions {
     }
 
     private static void one(String kernel, MemorySegment x, long xOffset, int n) {
+        if (n >= 0 && KernelChecks.fits(x, xOffset, n)) return; // no message strings on the hot path
         KernelChecks.nonNegative(kernel, "n", n);
         KernelChecks.floats(kernel, "x", KernelChecks.len(n), x, xOffset, n);
     }
 
     private static void channels(String kernel, String what, MemorySegment x, long xOffset, int images, int channels, int hw, double[] out, double[] mean) {
+        if (images >= 0 && channels >= 0 && hw >= 0 && KernelChecks.fits(x, xOffset, (long) images * channels * hw) && out != null && out.length >= channels
+                && (!kernel.contains("Centered") || (mean != null && mean.length >= channels))) {
+            return; // no message strings on the hot path
+        }
         String shape = "(" + images + ", " + channels + ", " + hw + ")";
         if (images < 0 || channels < 0 || hw < 0) throw new IllegalArgumentException(kernel + ": negative shape " + shape);
         KernelChecks.floats(kernel, what, shape, x, xOffset, (long) images * channels * hw);

@@ -40,6 +40,22 @@ class ElementwiseTest {
                 SIMD.mul(as, off, bs, off, o2.segment(), off, n);
                 same(o1, o2, "mul", n);
                 for (int i = off; i < size; i++) assertEquals(a.get(i) * b.get(i), o1.get(i), 0f);
+                SCALAR.affine(as, off, 0.75f, -1.25f, o1.segment(), off, n);
+                SIMD.affine(as, off, 0.75f, -1.25f, o2.segment(), off, n);
+                same(o1, o2, "affine", n);
+                for (int i = off; i < size; i++) assertEquals(Math.fma(0.75f, a.get(i), -1.25f), o1.get(i), 0f);
+                SCALAR.affine2(-0.6f, as, off, 1.7f, bs, off, 0.3f, o1.segment(), off, n);
+                SIMD.affine2(-0.6f, as, off, 1.7f, bs, off, 0.3f, o2.segment(), off, n);
+                same(o1, o2, "affine2", n);
+                for (int i = off; i < size; i++) assertEquals(Math.fma(1.7f, b.get(i), Math.fma(-0.6f, a.get(i), 0.3f)), o1.get(i), 0f);
+                for (ElementwiseKernel k : new ElementwiseKernel[] {SCALAR, SIMD}) {
+                    try (Tensor u = copyOf(a)) { // out aliasing u: element i is read before it is written
+                        k.affine2(-0.6f, u.segment(), off, 1.7f, bs, off, 0.3f, u.segment(), off, n);
+                        for (int i = off; i < size; i++) {
+                            assertEquals(Float.floatToRawIntBits(o1.get(i)), Float.floatToRawIntBits(u.get(i)), k.getClass().getSimpleName() + " affine2 in place n=" + n);
+                        }
+                    }
+                }
                 for (ElementwiseKernel k : new ElementwiseKernel[] {SCALAR, SIMD}) {
                     try (Tensor x = copyOf(a)) {
                         k.addInPlace(x.segment(), off, bs, off, n);
@@ -178,6 +194,12 @@ class ElementwiseTest {
             SCALAR.axpy(-2f, g.segment(), 0, w1.segment(), 0, n);
             Elementwise.axpy(-2f, g.segment(), 0, w2.segment(), 0, n);
             same(w1, w2, "axpy threaded", n);
+            SCALAR.affine2(0.5f, g.segment(), 0, -1.5f, w1.segment(), 0, 0.25f, w1.segment(), 0, n);
+            Elementwise.affine2(0.5f, g.segment(), 0, -1.5f, w2.segment(), 0, 0.25f, w2.segment(), 0, n);
+            same(w1, w2, "affine2 threaded", n);
+            SCALAR.affine(g.segment(), 0, 3f, -1f, w1.segment(), 0, n);
+            Elementwise.affine(g.segment(), 0, 3f, -1f, w2.segment(), 0, n);
+            same(w1, w2, "affine threaded", n);
         }
     }
 

@@ -145,18 +145,27 @@ class Im2colTest {
     @Test
     void parallelFacadeEqualsSpecOnResNetShapes() {
         // large enough to take the threaded paths: over images, and over channels of one image
-        for (int n : new int[] {1, 6}) {
-            ConvGeometry g = ConvGeometry.square(16, 32, 32, 3, 1, 1);
+        // every ResNet-32 geometry: the three stride-1 stages and the two stride-2 convolutions
+        ConvGeometry[] shapes = {ConvGeometry.square(16, 32, 32, 3, 1, 1), ConvGeometry.square(32, 16, 16, 3, 1, 1),
+                ConvGeometry.square(64, 8, 8, 3, 1, 1), ConvGeometry.square(16, 32, 32, 3, 2, 1), ConvGeometry.square(32, 16, 16, 3, 2, 1)};
+        for (ConvGeometry g : shapes) for (int n : new int[] {1, 6}) {
             long cw = n * g.pixels();
-            try (Tensor x = TestData.randomTensor(11, n, 16, 32, 32); Tensor c1 = Tensor.allocate(DType.F32, g.patch(), (int) cw);
+            int c = g.channels(), h = g.height(), w = g.width();
+            try (Tensor x = TestData.randomTensor(11, n, c, h, w); Tensor c1 = Tensor.allocate(DType.F32, g.patch(), (int) cw);
                  Tensor c2 = Tensor.allocate(DType.F32, g.patch(), (int) cw);
-                 Tensor d1 = Tensor.allocate(DType.F32, n, 16, 32, 32); Tensor d2 = Tensor.allocate(DType.F32, n, 16, 32, 32)) {
+                 Tensor d1 = Tensor.allocate(DType.F32, n, c, h, w); Tensor d2 = Tensor.allocate(DType.F32, n, c, h, w)) {
                 SCALAR.im2col(g, n, x.segment(), 0, g.imageSize(), c1.segment(), 0, cw);
                 Im2col.im2colBatch(g, n, x.segment(), 0, c2.segment(), 0);
-                assertBitsEqual(c1, c2, "im2colBatch n=" + n);
+                assertBitsEqual(c1, c2, "im2colBatch " + g + " n=" + n);
                 SCALAR.col2im(g, n, c1.segment(), 0, cw, d1.segment(), 0, g.imageSize());
                 Im2col.col2imBatch(g, n, c1.segment(), 0, d2.segment(), 0);
-                assertBitsEqual(d1, d2, "col2imBatch n=" + n);
+                assertBitsEqual(d1, d2, "col2imBatch " + g + " n=" + n);
+                try (Tensor d3 = Tensor.allocate(DType.F32, n, c, h, w)) { // and the SIMD twin itself, whatever the probe chose
+                    SIMD.im2col(g, n, x.segment(), 0, g.imageSize(), c2.segment(), 0, cw);
+                    assertBitsEqual(c1, c2, "SIMD im2col " + g + " n=" + n);
+                    SIMD.col2im(g, n, c1.segment(), 0, cw, d3.segment(), 0, g.imageSize());
+                    assertBitsEqual(d1, d3, "SIMD col2im " + g + " n=" + n);
+                }
             }
         }
     }

@@ -13,7 +13,8 @@ import java.lang.foreign.ValueLayout;
  * channel (biased variance to normalise, unbiased for the running update, momentum weighting the
  * new value); in evaluation, the running statistics. weight (gamma) 1 and bias (beta) 0 at start;
  * running_mean 0 and running_var 1 are buffers. Per-channel sums in double (Reductions, two-pass
- * variance); the normalisation is one fill + axpy per plane (Elementwise), parallel over planes.
+ * variance); the normalisation is one affine pass per plane (Elementwise.affine; backward
+ * Elementwise.affine2, in place when dy is private), parallel over planes.
  * Pinned by GradientCheckTest and the golden tests.
  */
 public final class BatchNorm2d implements Layer {
@@ -33,7 +34,6 @@ public final class BatchNorm2d implements Layer {
     private int batch;
     private boolean lastTraining;
     private boolean gradientInPlace; // dy is private: dx is computed into it
-    private Tensor ones;             // (h*w) of 1: adds a constant to a plane with one axpy
     private Tensor x, y, dx;            // (N, c, h, w)
 
     public BatchNorm2d(Params params, String name, int[] inShape) {
@@ -82,10 +82,6 @@ public final class BatchNorm2d implements Layer {
         this.batch = batch;
         y = acts.floats(name + ".out", batch, c, h, w);
         dx = gradientInPlace ? null : acts.floats(name + ".dx", batch, c, h, w);
-        if (gradientInPlace) {
-            ones = acts.floats(name + ".ones", h * w);
-            Params.constant(ones, 1f);
-        }
     }
 
     // x: (N, c, h, w) -> y: (N, c, h, w)
@@ -131,8 +127,7 @@ public final class BatchNorm2d implements Layer {
             for (int plane = from; plane < to; plane++) {
                 int ch = plane % c;
                 long at = (long) plane * p;
-                Elementwise.fill(ys, at, shift[ch], p);
-                Elementwise.axpy(scale[ch], xs, at, ys, at, p);
+                Elementwise.affine(xs, at, scale[ch], shift[ch], ys, at, p);
             }
         });
         return y;
@@ -166,15 +161,7 @@ public final class BatchNorm2d implements Layer {
             for (int plane = from; plane < to; plane++) {
                 int ch = plane % c;
                 long at = (long) plane * p;
-                if (dxs == ds) {
-                    Elementwise.scale(dxs, at, scale[ch], p); // in place: dx = a dy, then + b x, then + k
-                    if (xCoefficient[ch] != 0f) Elementwise.axpy(xCoefficient[ch], xs, at, dxs, at, p);
-                    if (shift[ch] != 0f) Elementwise.axpy(shift[ch], ones.segment(), 0, dxs, at, p);
-                } else {
-                    Elementwise.fill(dxs, at, shift[ch], p);
-                    Elementwise.axpy(scale[ch], ds, at, dxs, at, p);
-                    if (xCoefficient[ch] != 0f) Elementwise.axpy(xCoefficient[ch], xs, at, dxs, at, p);
-                }
+                Elementwise.affine2(scale[ch], ds, at, xCoefficient[ch], xs, at, shift[ch], dxs, at, p); // dx may be dy itself
             }
         });
         return out;

@@ -85,6 +85,38 @@ public final class ElementwiseSimd implements ElementwiseKernel {
     }
 
     @Override
+    public void affine(MemorySegment x, long xOffset, float a, float b, MemorySegment y, long yOffset, int n) {
+        if (n < S.length()) { // guard
+            SCALAR.affine(x, xOffset, a, b, y, yOffset, n);
+            return;
+        }
+        FloatVector va = FloatVector.broadcast(S, a), vb = FloatVector.broadcast(S, b);
+        int bound = S.loopBound(n), i = 0;
+        for (; i < bound; i += S.length()) store(load(x, xOffset + i).fma(va, vb), y, yOffset + i); // body
+        if (i < n) { // tail
+            VectorMask<Float> m = S.indexInRange(i, n);
+            store(load(x, xOffset + i, m).fma(va, vb), y, yOffset + i, m);
+        }
+    }
+
+    @Override
+    public void affine2(float a, MemorySegment u, long uOffset, float b, MemorySegment v, long vOffset, float c, MemorySegment out, long outOffset, int n) {
+        if (n < S.length()) { // guard
+            SCALAR.affine2(a, u, uOffset, b, v, vOffset, c, out, outOffset, n);
+            return;
+        }
+        FloatVector va = FloatVector.broadcast(S, a), vb = FloatVector.broadcast(S, b), vc = FloatVector.broadcast(S, c);
+        int bound = S.loopBound(n), i = 0;
+        for (; i < bound; i += S.length()) { // body
+            store(load(v, vOffset + i).fma(vb, load(u, uOffset + i).fma(va, vc)), out, outOffset + i);
+        }
+        if (i < n) { // tail
+            VectorMask<Float> m = S.indexInRange(i, n);
+            store(load(v, vOffset + i, m).fma(vb, load(u, uOffset + i, m).fma(va, vc)), out, outOffset + i, m);
+        }
+    }
+
+    @Override
     public void mul(MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment out, long outOffset, int n) {
         if (n < S.length()) {
             SCALAR.mul(a, aOffset, b, bOffset, out, outOffset, n);

@@ -21,9 +21,9 @@ final class KernelSpecies {
      * "same seed, same threads, same bits" (TrainerTest's resume check pins it).
      */
     static float sumLanes(FloatVector v) {
-        float[] lanes = v.toArray();
+        // lane(i), not toArray(): toArray allocated an array per reduction block, most of a step's garbage
         float s = 0f;
-        for (float f : lanes) s += f;
+        for (int i = 0, n = v.length(); i < n; i++) s += v.lane(i);
         return s;
     }
 
