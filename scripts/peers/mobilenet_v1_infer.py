@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""PyTorch peer of `shears bench infer --model mobilenet-v1 --input 3x224x224 --classes 1000 --batch 1`
+(README "Sparse inference"): the dense eval-mode forward of MobileNet-V1 (width 1.0; the zoo's
+definition: 3x3 stem conv stride 2, 13 depthwise-separable blocks, each conv followed by batch norm
+and ReLU, global average pool, linear 1024 -> 1000 without bias) at batch 1 on random N(0, 1)
+input, torch.no_grad(), one thread.
+
+Prints the median and p90 wall time of the timed forwards after warm-up, and the median thread CPU
+time (time.thread_time; with one thread the whole forward), as `name value` lines.
+
+usage: OMP_NUM_THREADS=1 LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \\
+       /usr/bin/python3 scripts/peers/mobilenet_v1_infer.py [--iters 50]
+"""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--iters", type=int, default=50)
+args = ap.parse_args()
+torch.set_num_threads(1)
+
+
+def conv_bn(cin, cout, k, stride, groups=1):
+    return [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+# (out channels, stride) of the 13 depthwise-separable blocks
+blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+layers, cin = conv_bn(3, 32, 3, 2), 32
+for cout, s in blocks:
+    layers += conv_bn(cin, cin, 3, s, groups=cin) + conv_bn(cin, cout, 1, 1)
+    cin = cout
+m = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, 1000, bias=False)).eval()
+x = torch.randn(1, 3, 224, 224)
+with torch.no_grad():
+    for _ in range(5):
+        m(x)
+    wall, cpu = [], []
+    for _ in range(args.iters):
+        c0 = time.thread_time()
+        t0 = time.perf_counter()
+        m(x)
+        t1 = time.perf_counter()
+        c1 = time.thread_time()
+        wall.append((t1 - t0) * 1e3)
+        cpu.append((c1 - c0) * 1e3)
+wall.sort()
+print(f"torch.mobilenet_v1.b1.params {sum(p.numel() for p in m.parameters())}")
+print(f"torch.mobilenet_v1.b1.eval.ms.med {statistics.median(wall):.3f}")
+print(f"torch.mobilenet_v1.b1.eval.ms.p90 {wall[int(0.9 * len(wall))]:.3f}")
+print(f"torch.mobilenet_v1.b1.eval.cpu_ms.med {statistics.median(cpu):.3f}")
+print(f"torch.mobilenet_v1.b1.threads {torch.get_num_threads()}")
