@@ -32,15 +32,7 @@ class SparseExportTest {
              Workspace masks = new Workspace("masks"); Workspace masks2 = new Workspace("masks2");
              Tensor x = Tensor.allocate(DType.F32, 2, 3, 12, 12)) {
             SplittableRandom r = new SplittableRandom(9);
-            long prunable = 0;
-            for (Parameter p : m.parameters()) {
-                if (!p.prunable()) continue;
-                float[] keep = new float[(int) p.size()];
-                for (int i = 0; i < keep.length; i++) keep[i] = r.nextDouble() < 0.1 ? 1f : 0f;
-                p.setMask(masks, keep);
-                p.applyMask();
-                prunable += p.size();
-            }
+            long prunable = maskRandomly(m, masks, r, 0.1);
             float[] xs = new float[(int) x.size()];
             for (int i = 0; i < xs.length; i++) xs[i] = (float) r.nextGaussian();
             x.copyFrom(xs);
@@ -79,13 +71,7 @@ class SparseExportTest {
         if (!option.isEmpty()) cfg = cfg.with(option.substring(0, option.indexOf('=')), option.substring(option.indexOf('=') + 1));
         try (Network m = ModelZoo.create(name, cfg); Workspace masks = new Workspace("masks"); Workspace masks2 = new Workspace("masks2")) {
             SplittableRandom r = new SplittableRandom(13);
-            for (Parameter p : m.parameters()) {
-                if (!p.prunable()) continue;
-                float[] keep = new float[(int) p.size()];
-                for (int i = 0; i < keep.length; i++) keep[i] = r.nextDouble() < 0.1 ? 1f : 0f;
-                p.setMask(masks, keep);
-                p.applyMask();
-            }
+            maskRandomly(m, masks, r, 0.1);
             int[] in = m.inputShape();
             int[] shape = new int[in.length + 1];
             shape[0] = 2;
@@ -109,6 +95,20 @@ class SparseExportTest {
                 }
             }
         }
+    }
+
+    /** Masks every prunable parameter, keeping each weight with probability {@code density}, and zeroes the rest; returns the prunable count. */
+    private static long maskRandomly(Network m, Workspace masks, SplittableRandom r, double density) {
+        long prunable = 0;
+        for (Parameter p : m.parameters()) {
+            if (!p.prunable()) continue;
+            float[] keep = new float[(int) p.size()];
+            for (int i = 0; i < keep.length; i++) keep[i] = r.nextDouble() < density ? 1f : 0f;
+            p.setMask(masks, keep);
+            p.applyMask();
+            prunable += p.size();
+        }
+        return prunable;
     }
 
     @Test
