@@ -1,11 +1,9 @@
 package dev.shears.cli;
 
+import static dev.shears.cli.Run.shears;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,22 +14,6 @@ import org.junit.jupiter.api.Test;
  * diff near zero and the per-layer choice with --explain; option mistakes are one-line errors.
  */
 class BenchInferCommandTest {
-    private record Run(int code, String out, String err) {}
-
-    private static synchronized Run shears(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @Test
     void reportsBothPathsAndTheirAgreement() {
         Run r = shears("bench", "infer", "--model", "lenet5", "--input", "1x28x28", "--sparsity", "0.9", "--batch", "2",
