@@ -1,7 +1,6 @@
 package dev.shears.engine.kernels.simd;
 
 import dev.shears.engine.kernels.SparseConvKernel;
-import dev.shears.engine.simd.SimdProbe;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -17,8 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Not threaded (the caller splits rows). Give it native segments. Pinned by SparseConvTest.
  */
 public final class SparseConvSimd implements SparseConvKernel {
-    private static final VectorSpecies<Float> S = SimdWidth.floatSpecies(SimdProbe.decision().enabled()
-            ? SimdProbe.decision().bits() : SimdWidth.preferredBits());
+    private static final VectorSpecies<Float> S = KernelSpecies.FLOAT;
     private static final int L = S.length();
     private static final long VB = 4L * L; // bytes per vector
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
