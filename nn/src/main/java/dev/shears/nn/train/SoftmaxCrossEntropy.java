@@ -5,6 +5,7 @@ import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.kernels.Reductions;
 import dev.shears.engine.kernels.Softmax;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -26,6 +27,15 @@ public final class SoftmaxCrossEntropy {
     }
 
     private SoftmaxCrossEntropy() {}
+
+    /** {@link #compute(Tensor, Tensor, double, Tensor)} with the labels as an int array (copied off-heap for the call). */
+    public static Result compute(Tensor logits, int[] labels, double labelSmoothing, Tensor dLogits) {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor y = Tensor.allocate(arena, DType.I32, labels.length);
+            MemorySegment.copy(labels, 0, y.segment(), JAVA_INT, 0, labels.length);
+            return compute(logits, y, labelSmoothing, dLogits);
+        }
+    }
 
     /**
      * Loss of {@code logits} (N, K) against {@code labels} I32 (N,); when {@code dLogits} (N, K) is
