@@ -12,11 +12,11 @@ usage: OMP_NUM_THREADS=1 LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-open
        /usr/bin/python3 scripts/peers/mobilenet_v1_infer.py [--iters 50]
 """
 import argparse
-import statistics
-import time
 
 import torch
 import torch.nn as nn
+
+from infer_timing import time_forward
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--iters", type=int, default=50)
@@ -36,21 +36,5 @@ for cout, s in blocks:
     cin = cout
 m = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, 1000, bias=False)).eval()
 x = torch.randn(1, 3, 224, 224)
-with torch.no_grad():
-    for _ in range(5):
-        m(x)
-    wall, cpu = [], []
-    for _ in range(args.iters):
-        c0 = time.thread_time()
-        t0 = time.perf_counter()
-        m(x)
-        t1 = time.perf_counter()
-        c1 = time.thread_time()
-        wall.append((t1 - t0) * 1e3)
-        cpu.append((c1 - c0) * 1e3)
-wall.sort()
 print(f"torch.mobilenet_v1.b1.params {sum(p.numel() for p in m.parameters())}")
-print(f"torch.mobilenet_v1.b1.eval.ms.med {statistics.median(wall):.3f}")
-print(f"torch.mobilenet_v1.b1.eval.ms.p90 {wall[int(0.9 * len(wall))]:.3f}")
-print(f"torch.mobilenet_v1.b1.eval.cpu_ms.med {statistics.median(cpu):.3f}")
-print(f"torch.mobilenet_v1.b1.threads {torch.get_num_threads()}")
+time_forward(m, x, "torch.mobilenet_v1.b1", warmup=5, iters=args.iters)

@@ -11,9 +11,9 @@ usage: OMP_NUM_THREADS=1 PEER_THREADS=1 LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gn
        /usr/bin/python3 scripts/peers/resnet32_infer.py [--peers /work/shared/peers]
 """
 import argparse
-import statistics
 import sys
-import time
+
+from infer_timing import time_forward
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--peers", default="/work/shared/peers")
@@ -28,20 +28,4 @@ torch = g["torch"]
 torch.set_num_threads(1)
 m = g["ResNetCifar"](3, 5, 10, "A").eval()
 x = torch.randn(1, 3, 32, 32)
-with torch.no_grad():
-    for _ in range(30):
-        m(x)
-    wall, cpu = [], []
-    for _ in range(300):
-        c0 = time.thread_time()
-        t0 = time.perf_counter()
-        m(x)
-        t1 = time.perf_counter()
-        c1 = time.thread_time()
-        wall.append((t1 - t0) * 1e3)
-        cpu.append((c1 - c0) * 1e3)
-wall.sort()
-print(f"torch.resnet32.b1.eval.ms.med {statistics.median(wall):.3f}")
-print(f"torch.resnet32.b1.eval.ms.p90 {wall[int(0.9 * len(wall))]:.3f}")
-print(f"torch.resnet32.b1.eval.cpu_ms.med {statistics.median(cpu):.3f}")
-print(f"torch.resnet32.b1.threads {torch.get_num_threads()}")
+time_forward(m, x, "torch.resnet32.b1", warmup=30, iters=300)
