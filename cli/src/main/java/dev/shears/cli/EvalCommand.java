@@ -69,6 +69,7 @@ final class EvalCommand implements Runnable {
                             + " inputs and " + spec.get("classes") + " classes, but " + d.name() + " has samples " + Arrays.toString(s) + " and " + d.classes() + " classes");
                 }
                 ck.restoreModel(model, masks);
+                requireFinite(model, checkpoint, "evaluation");
                 Evaluator.Result r;
                 try (LoaderSource src = LoaderSource.evaluation(d, batch)) {
                     r = Evaluator.evaluate(model, src);
@@ -79,6 +80,15 @@ final class EvalCommand implements Runnable {
             }
         } catch (DatasetException e) {
             throw new UserError(e.getMessage());
+        }
+    }
+
+    /** A NaN or infinity in the loaded model is an error naming the file, tensor and index (prune's check). */
+    static void requireFinite(Model model, Path file, String purpose) {
+        try {
+            dev.shears.pruning.Pruning.requireFinite(model, purpose);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(file + ": " + e.getMessage());
         }
     }
 }

@@ -30,6 +30,7 @@ final class ExportCommand implements Runnable {
         try (Checkpoint ck = Checkpoint.read(checkpoint); Workspace masks = new Workspace("export-masks");
              Model model = ModelZoo.create(ck.spec())) {
             ck.restoreModel(model, masks);
+            EvalCommand.requireFinite(model, checkpoint, "export");
             SparseExport.Stats s = SparseExport.write(out, model);
             System.out.println("exported " + out + " (" + ck.spec().get("model") + ")");
             System.out.printf(Locale.ROOT, "sparse weights: %d nonzeros of %d (density %.4f), CSR %d bytes = %.2f bytes per nonzero (4 value + 4 column + row pointers)%n",

@@ -130,6 +130,9 @@ final class TrainCommand implements Runnable {
     @Option(names = "--threads", description = "Worker threads (default: all cores, or -Dshears.threads).")
     Integer threads;
 
+    @Option(names = "--keep-going-on-nan", description = "Go on when the training loss is NaN or infinite (by default the run stops with an error).")
+    boolean keepGoingOnNan;
+
     /** Options that make up the recipe; with --resume the checkpoint's recipe is used instead. */
     private static final List<String> RECIPE_OPTIONS = List.of("--model", "--model-option", "--dataset", "--data", "--batch", "--optimizer", "--lr",
             "--momentum", "--nesterov", "--weight-decay", "--no-decay-norm-bias", "--adamw", "--schedule", "--schedule-per-epoch", "--milestones",
@@ -146,7 +149,7 @@ final class TrainCommand implements Runnable {
             for (String o : RECIPE_OPTIONS) {
                 if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
                     throw new UserError("option " + o + " cannot be combined with --resume: the run's recipe is in " + resume.resolve(Trainer.LAST)
-                            + " (only --epochs, --progress and --threads may be given)");
+                            + " (only --epochs, --progress, --threads and --keep-going-on-nan may be given)");
                 }
             }
             Trainer.Saved saved = Trainer.saved(resume);
@@ -177,7 +180,7 @@ final class TrainCommand implements Runnable {
         try (net;
              LoaderSource train = LoaderSource.training(splits.train(), config.batchSize(), config.seed(), aug);
              LoaderSource test = LoaderSource.evaluation(splits.test(), config.batchSize()); // same batch: no second set of activations
-             Trainer trainer = new Trainer(net, config).metadata(dataMeta)) {
+             Trainer trainer = new Trainer(net, config).metadata(dataMeta).keepGoingOnNonFiniteLoss(keepGoingOnNan)) {
             if (resume != null) trainer.resume(resume);
             System.out.println(header(net, splits, config, trainer.epochsDone()));
             TrainResult r = trainer.fit(train, test);

@@ -144,6 +144,14 @@ public final class GlobalThreshold {
 
     /** Throws naming the first layer and index holding a NaN or infinity. */
     static void requireFinite(List<ScoreSegment> segments, String what) {
+        requireFinite(segments, "layer", what, "pruning");
+    }
+
+    /**
+     * The same check with the words of the message: "{noun} 'name' has a non-finite {what} (NaN) at
+     * index i; {purpose} needs finite values" (eval and export check whole models with it).
+     */
+    static void requireFinite(List<ScoreSegment> segments, String noun, String what, String purpose) {
         Spans spans = new Spans(segments, Spans.Tuning.DEFAULT);
         boolean[] bad = new boolean[spans.chunks];
         Parallel.forEachChunk(spans.chunks, c -> {
@@ -156,16 +164,20 @@ public final class GlobalThreshold {
                 bad[c] = worst >= 0x7f800000;
             }
         });
-        for (boolean b : bad) if (b) throwNonFinite(segments, what);
+        for (boolean b : bad) if (b) throwNonFinite(segments, noun, what, purpose);
     }
 
     private static void throwNonFinite(List<ScoreSegment> segments, String what) {
+        throwNonFinite(segments, "layer", what, "pruning");
+    }
+
+    private static void throwNonFinite(List<ScoreSegment> segments, String noun, String what, String purpose) {
         for (ScoreSegment s : segments) {
             for (long i = 0; i < s.count(); i++) {
                 int bits = s.values().getAtIndex(BITS, i);
                 if (KeyOrder.nonFinite(bits)) {
-                    throw new IllegalArgumentException("layer '" + s.name() + "' has a non-finite " + what + " ("
-                            + Float.intBitsToFloat(bits) + ") at index " + i + "; pruning needs finite values");
+                    throw new IllegalArgumentException(noun + " '" + s.name() + "' has a non-finite " + what + " ("
+                            + Float.intBitsToFloat(bits) + ") at index " + i + "; " + purpose + " needs finite values");
                 }
             }
         }

@@ -83,6 +83,21 @@ public final class Pruning {
         return SparsityReport.fromParameters(model.parameters(), LivePaths.bypassed(model), pool);
     }
 
+    /**
+     * Throws {@link IllegalArgumentException} naming the first parameter or float buffer of
+     * {@code model} (in its order) that holds a NaN or an infinity, and the index: the check that
+     * pruning runs on the prunable weights, over every tensor. {@code purpose} ("evaluation",
+     * "export") ends the message. {@code shears eval} and {@code shears export} refuse such models.
+     */
+    public static void requireFinite(Model model, String purpose) {
+        List<ScoreSegment> tensors = new java.util.ArrayList<>();
+        for (Parameter p : model.parameters()) tensors.add(new ScoreSegment(p.name(), p.value().segment(), p.size()));
+        for (var b : model.buffers().entrySet()) {
+            if (b.getValue().dtype() == dev.shears.engine.DType.F32) tensors.add(new ScoreSegment(b.getKey(), b.getValue().segment(), b.getValue().size()));
+        }
+        GlobalThreshold.requireFinite(tensors, "tensor", "value", purpose);
+    }
+
     /** The prunable view of a model's weights (no bypass information). */
     public static List<PrunableLayer> layers(Model model) {
         return PrunableLayer.of(model.parameters(), null);

@@ -237,7 +237,7 @@ public record SparsityReport(List<Row> rows, long unprunableMacs) {
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, abs.getFileName().toString() + ".", ".tmp");
+        Path tmp = dev.shears.nn.io.AtomicFiles.newTempFile(dir, abs.getFileName().toString());
         try {
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
             try {

@@ -239,7 +239,7 @@ final class Plots {
         Path tmp = null;
         try {
             Files.createDirectories(abs.getParent());
-            tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
+            tmp = dev.shears.nn.io.AtomicFiles.newTempFile(abs.getParent(), abs.getFileName().toString());
             try (OutputStream os = Files.newOutputStream(tmp)) {
                 ChartUtils.writeChartAsPNG(os, chart, w, h);
             }
@@ -249,7 +249,6 @@ final class Plots {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }
             tmp = null;
-            Report.readable(abs);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         } finally {

@@ -66,19 +66,9 @@ public final class Report {
         writeText(out.resolve(MD), markdown(plan, cells, total, summaries, findings, ctx, pngs, plotError));
     }
 
-    /** Atomically (temp file, then rename), readable by others like any result file (temp files start as owner-only). */
+    /** Atomically (temp file, then rename), with the permissions the umask gives new files. */
     static void writeText(Path file, String text) {
         AtomicFiles.writeString(file, text);
-        readable(file);
-    }
-
-    /** rw-r--r-- where the file system has POSIX permissions; elsewhere nothing to do. */
-    static void readable(Path file) {
-        try {
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        } catch (UnsupportedOperationException | java.io.IOException e) {
-            // not a POSIX file system, or not ours to change: the file is written either way
-        }
     }
 
     static String pretty(JsonObject o) {

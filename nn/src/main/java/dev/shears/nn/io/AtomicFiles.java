@@ -10,16 +10,36 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Writes a small text file atomically: a temp file in the same folder, fsync, rename over. */
+/**
+ * Writes a small text file atomically: a temp file in the same folder, fsync, rename over. The temp
+ * file, and so the result, gets the permissions any new file gets (0666 less the umask), not the
+ * owner-only 0600 of {@link Files#createTempFile}. Pinned by AtomicFilesTest.
+ */
 public final class AtomicFiles {
     private AtomicFiles() {}
+
+    /**
+     * Creates an empty, hidden temp file {@code .NAME.<random>.tmp} in {@code dir} for a file named
+     * {@code name} that will be renamed over it, with the permissions the umask gives new files.
+     */
+    public static Path newTempFile(Path dir, String name) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve("." + name + "." + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            try {
+                Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                return tmp;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt == 100) throw e;
+            }
+        }
+    }
 
     public static void writeString(Path file, String content) {
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+            tmp = newTempFile(dir, file.getFileName().toString());
             Files.writeString(tmp, content, StandardCharsets.UTF_8);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);

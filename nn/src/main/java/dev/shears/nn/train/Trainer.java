@@ -52,6 +52,8 @@ public final class Trainer implements AutoCloseable {
     private long step;
     private int bestEpoch;
     private double bestScore = Double.NEGATIVE_INFINITY;
+    private boolean keepGoingOnNonFinite;
+    private boolean warnedNonFinite, warnedStall;
 
     public Trainer(Model model, TrainConfig config) {
         this.model = Objects.requireNonNull(model, "model");
@@ -80,6 +82,15 @@ public final class Trainer implements AutoCloseable {
     /** Extra strings stored in every checkpoint's metadata (the command line keeps the dataset there). */
     public Trainer metadata(Map<String, String> extra) {
         extraMetadata.putAll(extra);
+        return this;
+    }
+
+    /**
+     * With {@code true}, a NaN or infinite training loss is one warning and the run goes on (the
+     * weights are then likely NaN too); by default it stops the run with an error.
+     */
+    public Trainer keepGoingOnNonFiniteLoss(boolean on) {
+        this.keepGoingOnNonFinite = on;
         return this;
     }
 
@@ -174,9 +185,10 @@ public final class Trainer implements AutoCloseable {
             if (model instanceof Seeded s) s.reseed(config.seed(), epoch);
             progress.startEpoch(epoch + 1, config.epochs(), stepsPerEpoch);
             long t0 = System.nanoTime();
-            double lossSum = 0, lr = 0;
-            long correct = 0, seen = 0;
-            int inEpoch = 0;
+            double lossSum = 0, lr = 0, tailLoss = 0;
+            long correct = 0, seen = 0, tailCorrect = 0, tailSeen = 0;
+            int inEpoch = 0, classes = 0;
+            int tailFrom = stepsPerEpoch - Math.max(1, stepsPerEpoch / 4); // the epoch's last quarter: where a stalled net sits
             try (BatchSource.Epoch it = train.epoch(epoch)) {
                 while (it.hasNext()) {
                     BatchSource.Batch b = it.next();
@@ -186,9 +198,15 @@ public final class Trainer implements AutoCloseable {
                     Tensor d = dLogits.computeIfAbsent(n, k -> ws.floats("dLogits" + k, logits.shape()));
                     SoftmaxCrossEntropy.Result r = SoftmaxCrossEntropy.compute(logits, b.labels(), config.labelSmoothing(), d);
                     double mean = r.meanLoss();
+                    classes = logits.shape()[1];
                     if (!Double.isFinite(mean)) {
-                        throw new IllegalStateException(String.format(Locale.ROOT, "training diverged: loss %s at epoch %d, step %d (lr %.4g); try a lower --lr",
-                                mean, epoch + 1, inEpoch + 1, lr));
+                        String what = String.format(Locale.ROOT, "loss %s at epoch %d, step %d (lr %.4g)", mean, epoch + 1, inEpoch + 1, lr);
+                        if (!keepGoingOnNonFinite) {
+                            throw new IllegalStateException("training diverged: " + what + "; try a lower --lr or a warm-up (--warmup-epochs 1)"
+                                    + " (--keep-going-on-nan goes on anyway)");
+                        }
+                        if (!warnedNonFinite) log.println("warning: " + what + "; going on as asked (--keep-going-on-nan): the weights are likely NaN from here");
+                        warnedNonFinite = true;
                     }
                     optimizer.zeroGrad();
                     model.backward(d);
@@ -198,6 +216,11 @@ public final class Trainer implements AutoCloseable {
                     lossSum += r.lossSum();
                     correct += r.correct();
                     seen += n;
+                    if (inEpoch > tailFrom) {
+                        tailLoss += r.lossSum();
+                        tailCorrect += r.correct();
+                        tailSeen += n;
+                    }
                     progress.step(n, mean);
                     listener.onStep(epoch + 1, inEpoch, mean);
                 }
@@ -225,9 +248,29 @@ public final class Trainer implements AutoCloseable {
                 MetricsLog.write(config.runDir(), history);
             }
             progress.endEpoch(summary(m, improved));
+            String stall = warnedStall ? null : stallWarning(tailLoss / Math.max(1, tailSeen), 100.0 * tailCorrect / Math.max(1, tailSeen), classes, epoch + 1);
+            if (stall != null) {
+                log.println(stall);
+                warnedStall = true;
+            }
             listener.onEpoch(m);
         }
         return new TrainResult(history, bestEpoch);
+    }
+
+    /**
+     * The warning for a network that has stopped learning, or null: the mean training loss over the
+     * last quarter of an epoch within 2% of ln(classes) (what a uniform guess scores, with or without
+     * label smoothing) while the accuracy there is below twice chance. Typical cause: a rate too high
+     * for the batch, which leaves the ReLUs dead and the output constant.
+     */
+    static String stallWarning(double tailLoss, double tailAccuracy, int classes, int epoch) {
+        if (classes < 2 || !Double.isFinite(tailLoss)) return null;
+        double chance = Math.log(classes);
+        if (Math.abs(tailLoss - chance) > 0.02 * chance || tailAccuracy >= 200.0 / classes) return null;
+        return String.format(Locale.ROOT, "warning: the training loss has stayed at ln(%d) = %.4f, a uniform guess's (%.4f over the end of epoch %d, "
+                + "accuracy %.2f%%, chance %.2f%%): the network is not learning. Try a lower --lr (e.g. a tenth) or a warm-up (--warmup-epochs 1)",
+                classes, chance, tailLoss, epoch, tailAccuracy, 100.0 / classes);
     }
 
     private Map<String, String> checkpointMetadata() {

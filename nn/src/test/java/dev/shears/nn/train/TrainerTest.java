@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The trainer on a tiny linear model with dropout, a buffer and a mask: it learns; two runs with
  * the same seed are identical bit for bit; a run killed after epoch 1 and resumed ends with the
  * same weights, buffers and optimizer state as an uninterrupted run; metrics and checkpoints are
- * written; bad resumes and diverging losses are clear errors.
+ * written; bad resumes and diverging losses are clear errors (or one warning when asked to go on);
+ * a loss stuck at ln(classes) is named once with a hint.
  */
 class TrainerTest {
     @TempDir
@@ -215,6 +216,57 @@ class TrainerTest {
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
     }
 
+    /** Inputs that carry no information (all zero): the best a model can do is the uniform guess, loss ln(classes). */
+    private static ArraySource blankData() {
+        float[][] x = new float[120][DIM];
+        int[] y = new int[x.length];
+        for (int i = 0; i < y.length; i++) y[i] = i % CLASSES;
+        return new ArraySource(x, y, BATCH, true, 4);
+    }
+
+    private static String fitAndLog(Model m, ArraySource data, int epochs, boolean keepGoing) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (Trainer t = new Trainer(m, recipe(epochs, null)).log(new PrintStream(out, true)).keepGoingOnNonFiniteLoss(keepGoing)) {
+            t.fit(data, null);
+        }
+        return out.toString();
+    }
+
+    @Test
+    void aLossStuckAtLnClassesIsNamedOnceWithAHint() {
+        try (TinyLinear m = new TinyLinear(DIM, CLASSES, 0, 5)) {
+            String log = fitAndLog(m, blankData(), 2, false);
+            assertEquals(1, log.lines().filter(l -> l.startsWith("warning: the training loss has stayed at ln(3) = 1.0986")).count(), log);
+            assertTrue(log.contains("end of epoch 1") && log.contains("--lr") && log.contains("--warmup-epochs"), log);
+        }
+        try (TinyLinear m = masked(5)) { // the same model on data it can learn: no warning
+            String log = fitAndLog(m, trainData(), 2, false);
+            assertTrue(!log.contains("warning"), log);
+        }
+    }
+
+    @Test
+    void theStallTestNeedsBothTheLossAndTheAccuracyAtChance() {
+        double ln10 = Math.log(10);
+        assertTrue(Trainer.stallWarning(ln10 * 1.015, 9.5, 10, 1) != null);
+        assertEquals(null, Trainer.stallWarning(ln10 * 1.03, 9.5, 10, 1)); // loss off chance by more than 2%
+        assertEquals(null, Trainer.stallWarning(ln10 * 0.97, 9.5, 10, 1));
+        assertEquals(null, Trainer.stallWarning(ln10, 25.0, 10, 1)); // accuracy well above chance
+        assertEquals(null, Trainer.stallWarning(Double.NaN, 10.0, 10, 1));
+        assertTrue(Trainer.stallWarning(Math.log(2) * 1.01, 50.0, 2, 3).contains("ln(2) = 0.6931"));
+    }
+
+    @Test
+    void aNonFiniteLossGoesOnWithOneWarningWhenAskedTo() {
+        ArraySource data = trainData();
+        data.set(5, 2, Float.NaN);
+        try (TinyLinear m = new TinyLinear(DIM, CLASSES, 0, 5)) {
+            String log = fitAndLog(m, data, 2, true);
+            assertEquals(1, log.lines().filter(l -> l.startsWith("warning: loss NaN at epoch 1, step ")).count(), log);
+            assertTrue(log.contains("--keep-going-on-nan"), log);
+        }
+    }
+
     @Test
     void aNonFiniteLossStopsWithAClearError() {
         ArraySource data = trainData();
@@ -222,6 +274,7 @@ class TrainerTest {
         try (TinyLinear m = new TinyLinear(DIM, CLASSES, 0, 5); Trainer t = new Trainer(m, recipe(1, null)).log(quiet)) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.fit(data, null));
             assertTrue(e.getMessage().startsWith("training diverged: loss NaN at epoch 1, step "), e.getMessage());
+            assertTrue(e.getMessage().contains("--keep-going-on-nan"), e.getMessage());
         }
     }
 }
