@@ -5,7 +5,7 @@
 Model: LeNet-5 as Caffe has it (the Global MP paper's LeNet5Caffe, the Shears zoo's lenet5):
 conv5x5(1->20, bias)-ReLU-maxpool2 -> conv5x5(20->50, bias)-ReLU-maxpool2 -> Linear(800->500)-ReLU
 -> Linear(500->10). PyTorch's default initialisation.
-Recipe (the one of /work/shared/peers/resnet32_train.py --part fmnist): SGD lr 0.05 momentum 0.9,
+Recipe (the one of resnet32_train.py --part fmnist, next to this file): SGD lr 0.05 momentum 0.9,
 no weight decay, batch 128, constant rate, shuffled each epoch, last partial batch kept; inputs
 x/255 normalised with the training set's mean and std. Test accuracy on the 10,000 test images
 after every epoch (eval mode, batches of 1000).

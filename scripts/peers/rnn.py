@@ -2,7 +2,7 @@
 """PyTorch peer of `shears bench rnn` (README "RNN" section): torch.nn.GRU and a FastGRNN in
 eager PyTorch, each with a Linear head on the last hidden state, on random N(0, 1) input.
 
-FastGRNN is the formulation of /work/shared/peers/fastgrnn.py (full rank, W (H, I) and U (H, H)
+FastGRNN is the formulation of fastgrnn.py (next to this file) (full rank, W (H, I) and U (H, H)
 shared by gate and update; per step one addmm for W x_t + U h and the pointwise ops), in two
 variants: `eager` (Python loop) and `jit` (W x for all steps as one matmul, the loop compiled
 with torch.jit.script) - the shared peer's slowest and fastest batch-1 variants.

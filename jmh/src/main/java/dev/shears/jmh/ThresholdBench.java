@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * 25,502,912 weights, N(0,1) values, k = round(0.9 N)), in one run with its two anchors: a full
  * Arrays.sort of a copy of |w| (the peer) and one pass summing |w| over the same segments on the
  * same threads (the memory floor). radixSelectHistogram is the select without its guessed window
- * (-Dshears.select=histogram). The PyTorch peer, torch.kthvalue, is ../shared/peers/select.py
+ * (-Dshears.select=histogram). The PyTorch peer, torch.kthvalue, is scripts/peers/select.py
  * (run it right after, on the same machine).
  * Run: java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
  *        -jar jmh/target/benchmarks.jar ThresholdBench
