@@ -63,13 +63,20 @@ if wants gemm; then
   jmh_opts=(-wi 2 -w 1s -i 3 -r 1s -f 1); [ "$full" = 1 ] && jmh_opts=(-wi 5 -w 1s -i 5 -r 1s -f 1)
   echo "bench-all: gemm ($shapes) ..." >&2
   "${java[@]}" -jar "$jar" GemmBench -p shape=$shapes -p threads=$threads "${jmh_opts[@]}" -rf csv -rff "$out/gemm.csv" >"$out/gemm.txt" 2>&1
+  # CSV rows: "Benchmark","Mode","Threads","Samples","Score",...,backend,shape,threads; the score is ms per call, and
+  # the :calls and :cpuNanos rows give the benchmark thread's CPU time per call (the figure to read on one thread)
+  gemm_ms() { # gemm_ms BACKEND SHAPE
+    awk -F, -v b="$1" -v s="$2" -v one="$threads" '
+      { gsub(/"/, "") } $(NF-2) == b && $(NF-1) == s {
+        if ($1 ~ /sgemm$/) wall = $5; else if ($1 ~ /:calls$/) calls = $5; else if ($1 ~ /:cpuNanos$/) cpu = $5 }
+      END { if (one == 1 && calls > 0) printf "%.4f", cpu / calls / 1e6; else if (wall != "") printf "%.4f", wall }' "$out/gemm.csv"
+  }
+  clock="wall"; [ "$threads" = 1 ] && clock="thread CPU time"
   for s in ${shapes//,/ }; do
-    # the CSV's score is ms per call; columns: ...,"Score",...,"Param: backend","Param: shape","Param: threads"
-    j=$(awk -F, -v s="\"$s\"" '$(NF-1) == s && $(NF-2) == "\"java\"" { print $5 }' "$out/gemm.csv")
-    o=$(awk -F, -v s="\"$s\"" '$(NF-1) == s && $(NF-2) == "\"openblas\"" { print $5 }' "$out/gemm.csv")
+    j=$(gemm_ms java "$s"); o=$(gemm_ms openblas "$s")
     d=${s#d?:}; IFS=x read -r m k n <<<"$d"
     gf() { awk -v t="$1" -v m="$m" -v k="$k" -v n="$n" 'BEGIN { if (t == "") print "-"; else printf "%.1f GFLOP/s", 2 * m * k * n / (t * 1e6) }'; }
-    row "GEMM $s, java vs OpenBLAS (JMH, same run)" "$(gf "$j")" "OpenBLAS $(grep -o 'OpenBLAS [0-9.]*' "$out/info.txt" | head -1 | cut -d' ' -f2)" "$(gf "$o")" "$(ratio "$o" "$j")" \
+    row "GEMM $s, java vs OpenBLAS ($clock, same JMH run)" "$(gf "$j")" "OpenBLAS $(grep -o 'OpenBLAS [0-9.]*' "$out/info.txt" | head -1 | cut -d' ' -f2)" "$(gf "$o")" "$(ratio "$o" "$j")" \
       "java -jar jmh/target/benchmarks.jar GemmBench -p shape=$s -p threads=$threads ${jmh_opts[*]}"
   done
 fi
