@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch peer of `shears train --model lenet5` on the full Fashion-MNIST (the README's
-"Training" section compares the two: test accuracy after each epoch and epoch time).
+"""PyTorch peer of `shears train --model lenet5` on the full Fashion-MNIST (docs/benchmarks.md,
+"Accuracy" and "Training speed" compare the two: test accuracy after each epoch and epoch time).
 
 Model: LeNet-5 as Caffe has it (the Global MP paper's LeNet5Caffe, the Shears zoo's lenet5):
 conv5x5(1->20, bias)-ReLU-maxpool2 -> conv5x5(20->50, bias)-ReLU-maxpool2 -> Linear(800->500)-ReLU

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch peer of `shears bench infer --model mobilenet-v1 --input 3x224x224 --classes 1000 --batch 1`
-(README "Sparse inference"): the dense eval-mode forward of MobileNet-V1 (width 1.0; the zoo's
+(docs/benchmarks.md, "Sparse inference"): the dense eval-mode forward of MobileNet-V1 (width 1.0; the zoo's
 definition: 3x3 stem conv stride 2, 13 depthwise-separable blocks, each conv followed by batch norm
 and ReLU, global average pool, linear 1024 -> 1000 without bias) at batch 1 on random N(0, 1)
 input, torch.no_grad(), one thread.

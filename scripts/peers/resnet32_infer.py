@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer of `shears bench infer --model resnet32 --batch 1` (README "Sparse inference"):
+"""PyTorch peer of `shears bench infer --model resnet32 --batch 1` (docs/benchmarks.md, "Sparse inference"):
 the dense eval-mode forward of ResNet-32 (option A shortcuts) at batch 1 on random N(0, 1) input,
 torch.no_grad(), one thread. The model classes are those of resnet32_train.py next to this file
 (its source up to `resnet_flops`, executed here, so both peers build the same network).

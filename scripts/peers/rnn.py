@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer of `shears bench rnn` (README "RNN" section): torch.nn.GRU and a FastGRNN in
+"""PyTorch peer of `shears bench rnn` (docs/benchmarks.md, "Recurrent networks"): torch.nn.GRU and a FastGRNN in
 eager PyTorch, each with a Linear head on the last hidden state, on random N(0, 1) input.
 
 FastGRNN is the formulation of fastgrnn.py (next to this file) (full rank, W (H, I) and U (H, H)
