@@ -55,8 +55,12 @@ peer() { # peer SCRIPT ARGS... : runs a scripts/peers script on $threads threads
 }
 value() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }        # value NAME FILE: the figure of a `name value unit` line
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+cpu=$(lscpu 2>/dev/null | awk -F: '/^Model name/ { sub(/^ +/, "", $2); print $2; exit }')
+width=$(grep -o 'SIMD [0-9]*-bit' "$out/info.txt" | head -1); [ -z "$width" ] && width="scalar"
+when=$(date -u '+%Y-%m-%d %H:%M')
 rows=()
-row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $threads | \`$6\` |"); }   # row WHAT SHEARS PEER PEER_VALUE RATIO COMMAND
+# row WHAT SHEARS PEER PEER_VALUE RATIO COMMAND: one line in the form of docs/benchmarks.md's summary table
+row() { rows+=("| $1 | $2 | $3: $4 | $5 | $threads | ${cpu:-not recorded}, ${width#SIMD } | $when | \`$6\` |"); }
 
 if wants gemm; then
   shapes=1024x1024x1024,64x576x8192,dW:32x32768x288
@@ -157,23 +161,28 @@ if wants spmv; then
   # table rows: | shape | sparsity | nnz | dense | sparse | speed-up | ...
   line=$(grep -E '^\| 1024x1024x1 \| 0\.95 ' "$out/spmv.txt" | head -1)
   d=$(awk -F'|' '{ gsub(/ /, "", $5); print $5 }' <<<"$line"); s=$(awk -F'|' '{ gsub(/ /, "", $6); print $6 }' <<<"$line")
-  rows+=("| linear 1024x1024 at 0.95, batch 1: SpMV vs our dense GEMV (CPU us) | ${s:--} us | Shears dense (same run) | ${d:--} us | $(ratio "$d" "$s") | 1 | \`java -Dshears.threads=1 -cp jmh/target/benchmarks.jar dev.shears.jmh.SparseBench 1024x1024x1\` |")
+  threads_was=$threads; threads=1
+  row "linear 1024x1024 at 0.95, batch 1: SpMV vs our dense GEMV (CPU us)" "${s:--} us" "Shears dense (same run)" "${d:--} us" "$(ratio "$d" "$s")" \
+    "java -Dshears.threads=1 -cp jmh/target/benchmarks.jar dev.shears.jmh.SparseBench 1024x1024x1"
+  threads=$threads_was
 fi
 
 if wants loader; then
   echo "bench-all: loader (CIFAR-shaped batch of 128) ..." >&2
   "${java[@]}" -jar "$jar" LoaderBench -p augment=cifar -p prefetch=0 -wi 2 -w 1s -i 3 -r 1s -f 1 -rf csv -rff "$out/loader.csv" >"$out/loader.txt" 2>&1
   l=$(awk -F, 'NR == 2 { printf "%.2f", $5 }' "$out/loader.csv" 2>/dev/null)
-  rows+=("| loader: CIFAR batch of 128, reflect-pad crop + flip + normalise, calling thread | ${l:--} ms | none (share of a training step) | - | - | 1 | \`java -jar jmh/target/benchmarks.jar LoaderBench -p augment=cifar -p prefetch=0\` |")
+  threads_was=$threads; threads=1
+  row "loader: CIFAR batch of 128, reflect-pad crop + flip + normalise, calling thread" "${l:--} ms" "no peer" "-" "-" \
+    "java -jar jmh/target/benchmarks.jar LoaderBench -p augment=cifar -p prefetch=0 -wi 2 -w 1s -i 3 -r 1s -f 1"
+  threads=$threads_was
 fi
 
-cpu=$(lscpu 2>/dev/null | awk -F: '/^Model name/ { sub(/^ +/, "", $2); print $2; exit }')
 kernels=$(awk -F': *' '/^kernels:/ { print $2; exit }' "$out/info.txt")
-echo "# Shears benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), settings: $([ "$full" = 1 ] && echo full || echo short)"
-echo "# CPU: ${cpu:-not recorded} ($(nproc) cores), vector width: ${kernels:-unknown}; threads: $threads; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# Shears benchmarks, $when UTC, commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), settings: $([ "$full" = 1 ] && echo full || echo short)"
+echo "# CPU: ${cpu:-not recorded} ($(nproc) cores), kernels: ${kernels:-unknown}; threads: $threads; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $(awk -F': *' '/^java:/ { print "java " $2; exit }' "$out/info.txt"); peer: $([ -n "$torch_version" ] && echo "PyTorch $torch_version ($PY)" || echo "PyTorch not run"); $(grep -o 'OpenBLAS [0-9.]*' "$out/info.txt" | head -1)"
 echo "# ratio: how many times as fast Shears is (peer time / Shears time); raw output in $out"
 echo
-echo "| benchmark | Shears | peer | peer figure | ratio | threads | command |"
-echo "|---|---|---|---|---|---|---|"
+echo "| figure | Shears | peer (version): figure | ratio | threads | CPU, vector width | date (UTC) | command |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
