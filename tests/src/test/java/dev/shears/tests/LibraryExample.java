@@ -32,15 +32,14 @@ public final class LibraryExample {
     /** Test accuracies (percent) of the dense, the pruned and fine-tuned, and the sparse model. */
     public record Outcome(double dense, double pruned, double sparse, SparsityReport report) {}
 
-    public static Outcome run(int trainImages, int epochs) {
+    public static Outcome run(int trainImages, int testImages, int epochs) {
         Splits data = Datasets.open("fashion-mnist", null); // null folder: the embedded subset
-        int stride = data.train().size() / trainImages;     // every stride-th image: all classes
-        Dataset train = data.train().subset("train", IntStream.range(0, trainImages).map(i -> i * stride).toArray());
+        Dataset train = everyNth(data.train(), trainImages), test = everyNth(data.test(), testImages);
         TrainConfig recipe = new TrainConfig(epochs, 64, OptimizerConfig.sgd(0.9, false, 0),
                 Schedule.constant(0.05, epochs, 0), 0, 0, null, Progress.Mode.OFF); // null: no run folder
         try (Network model = ModelZoo.create("lenet5", ModelConfig.mnist().withSeed(0));
              LoaderSource trainBatches = LoaderSource.training(train, 64, 0, Augment.none());
-             LoaderSource testBatches = LoaderSource.evaluation(data.test(), 100);
+             LoaderSource testBatches = LoaderSource.evaluation(test, 100);
              Workspace masks = new Workspace("masks")) {            // owns the masks
             Trainer.train(model, trainBatches, testBatches, recipe);
             double dense = Evaluator.evaluate(model, testBatches).accuracy();
@@ -56,8 +55,14 @@ public final class LibraryExample {
         }
     }
 
+    /** {@code n} images spread over the whole set (the subset's files are not sorted by class). */
+    static Dataset everyNth(Dataset d, int n) {
+        int stride = d.size() / n;
+        return d.subset(d.name() + "-" + n, IntStream.range(0, n).map(i -> i * stride).toArray());
+    }
+
     public static void main(String[] args) {
-        Outcome o = run(10_000, 2);
+        Outcome o = run(10_000, 2_000, 2);
         System.out.print(o.report().table());
         System.out.printf("dense %.2f%%, pruned %.2f%%, sparse %.2f%%%n", o.dense(), o.pruned(), o.sparse());
     }

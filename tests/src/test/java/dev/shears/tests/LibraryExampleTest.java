@@ -2,6 +2,7 @@ package dev.shears.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * docs/library.md's Java example cannot rot: its code block is LibraryExample.java word for word
- * (so it compiles with the build), and running it at a small size (1,000 images, one epoch) prunes exactly 90% of the
+ * (so it compiles with the build), and running it at a small size (1,280 training and 200 test images, one epoch; SIMD pass) prunes exactly 90% of the
  * weights, learns, and gives the sparse model the masked dense model's accuracy.
  */
 class LibraryExampleTest {
@@ -34,10 +35,13 @@ class LibraryExampleTest {
 
     @Test
     void theExampleRuns() {
-        LibraryExample.Outcome o = LibraryExample.run(1000, 1);
+        // The scalar pass (-Dshears.simd=off) exists for the kernels' scalar twins, which their own tests
+        // cover; through LeNet-5 it would only make this the slowest test of the suite (minutes on 2 cores).
+        assumeFalse("off".equals(System.getProperty("shears.simd")), "the example runs in the SIMD pass");
+        LibraryExample.Outcome o = LibraryExample.run(1280, 200, 1); // 20 steps, 200 test images: seconds
         long n = o.report().weights();
         assertEquals(n - Math.round(0.9 * n), o.report().kept(), "Global MP + MT (exact) keeps exactly N - round(0.9 N)");
-        assertTrue(o.dense() > 40 && o.pruned() > 40, "dense " + o.dense() + "%, pruned " + o.pruned() + "% (chance: 10%)");
-        assertEquals(o.pruned(), o.sparse(), 0.101, "the sparse model should classify like the masked dense one (2,000 images, at most two differ)");
+        assertTrue(o.dense() > 30 && o.pruned() > 30, "dense " + o.dense() + "%, pruned " + o.pruned() + "% (chance: 10%)");
+        assertEquals(o.pruned(), o.sparse(), 0.501, "the sparse model should classify like the masked dense one (200 images, at most one differs)");
     }
 }
