@@ -26,6 +26,8 @@ import dev.shears.nn.onnx.OnnxProto.NodeProto;
 import dev.shears.nn.onnx.OnnxProto.OperatorSetIdProto;
 import dev.shears.nn.onnx.OnnxProto.TensorProto;
 import dev.shears.nn.onnx.OnnxProto.ValueInfoProto;
+import dev.shears.nn.rnn.FastGrnn;
+import dev.shears.nn.rnn.Gru;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -40,9 +42,10 @@ import java.util.TreeMap;
  * a dynamic batch dimension, named input and output, weights as float initializers named as the
  * checkpoint (pruned weights are zeros: any runtime runs it; masks and optimizer state are not
  * exported), batch norm as BatchNormalization nodes or folded into the convolution before it
- * (BatchNormFolding, the fused path's arithmetic). Dropout is left out (an inference no-op); the
- * recurrent models (fastgrnn, gru) are refused by name. Not an importer. Pinned by OnnxExportTest
- * (ONNX Runtime's logits equal ours for every CNN family, dense and 90% sparse, batch 1 and 8).
+ * (BatchNormFolding, the fused path's arithmetic). Dropout is left out (an inference no-op); GRU
+ * is ONNX's GRU operator, FastGRNN a graph unrolled over its fixed number of steps. Not an
+ * importer. Pinned by OnnxExportTest (ONNX Runtime's logits equal ours for every zoo family,
+ * dense and 90% sparse, batch 1 and 8).
  */
 public final class OnnxExport {
     /** The operator set version the graph is written for. */
@@ -95,13 +98,8 @@ public final class OnnxExport {
     }
 
     private static Network network(Model model) {
-        String name = model.spec().getOrDefault("model", model.getClass().getSimpleName());
-        if (name.equals("fastgrnn") || name.equals("gru")) {
-            throw new IllegalArgumentException("ONNX export: model '" + name + "' is recurrent; the recurrent models fastgrnn and gru are not supported "
-                    + "(the CNN zoo is: lenet5, resnet20..110, wrn-D-K, mobilenet-v1, mobilenet-v2-cifar, resnet50)");
-        }
         if (!(model instanceof Network n)) {
-            throw new IllegalArgumentException("ONNX export: model '" + name + "' (" + model.getClass().getSimpleName() + ") is not a zoo network");
+            throw new IllegalArgumentException("ONNX export: model '" + model.spec().getOrDefault("model", "?") + "' (" + model.getClass().getSimpleName() + ") is not a zoo network");
         }
         return n;
     }
@@ -191,14 +189,11 @@ public final class OnnxExport {
                 }
                 case ZeroPadShortcut z -> zeroPad(z, x);
                 case Sequential s -> sequence(flatten(s), x);
-                default -> {
-                    String kind = l.getClass().getSimpleName();
-                    if (kind.equals("FastGrnn") || kind.equals("Gru")) {
-                        throw new IllegalArgumentException("ONNX export: layer '" + l.name() + "' (" + kind + ") is recurrent; the recurrent models fastgrnn and gru are not supported");
-                    }
-                    throw new IllegalArgumentException("ONNX export: layer '" + l.name() + "' (" + kind + ") has no ONNX form; exported layers are Conv2d, "
-                            + "BatchNorm2d, ReLU, Dropout, Linear, MaxPool2d, AvgPool2d, GlobalAvgPool, Flatten, Residual, ZeroPadShortcut, Sequential");
-                }
+                case Gru g -> gru(g, x);
+                case FastGrnn g -> fastGrnn(g, x);
+                default -> throw new IllegalArgumentException("ONNX export: layer '" + l.name() + "' (" + l.getClass().getSimpleName() + ") has no ONNX form; exported "
+                        + "layers are Conv2d, BatchNorm2d, ReLU, Dropout, Linear, MaxPool2d, AvgPool2d, GlobalAvgPool, Flatten, Residual, ZeroPadShortcut, "
+                        + "Sequential, Gru, FastGrnn");
             };
         }
 
@@ -255,6 +250,81 @@ public final class OnnxExport {
             if (oc == c) return x;
             String pads = longs(z.name() + ".pads", new long[] {0, front, 0, 0, 0, back, 0, 0});
             return node(z.name(), "Pad", List.of(x, pads), List.of(AttributeProto.ofString("mode", "constant")));
+        }
+
+        /**
+         * ONNX's GRU with linear_before_reset = 1 (PyTorch's n = tanh(W_in x + b_in + r (W_hn h + b_hn))).
+         * ONNX orders the gates (z, r, h), PyTorch (r, z, n): the weight rows are regrouped.
+         * x (N, T, F) is made time-major for the operator (ONNX Runtime runs layout 0 only); Y_h (1, N, H) loses its first axis.
+         */
+        private String gru(Gru g, String x) {
+            int h = g.hidden();
+            Parameter wih = network.parameter(g.name() + ".weight_ih_l0"), whh = network.parameter(g.name() + ".weight_hh_l0");
+            Parameter bih = network.parameter(g.name() + ".bias_ih_l0"), bhh = network.parameter(g.name() + ".bias_hh_l0");
+            float[] w = zrh(masked(wih), h), r = zrh(masked(whh), h);
+            float[] bi = zrh(bih.value().toFloatArray(), h), bh = zrh(bhh.value().toFloatArray(), h);
+            float[] b = new float[6 * h];
+            System.arraycopy(bi, 0, b, 0, 3 * h);
+            System.arraycopy(bh, 0, b, 3 * h, 3 * h);
+            String timeMajor = node(g.name() + ".time_major", "Transpose", List.of(x), List.of(AttributeProto.ofInts("perm", 1, 0, 2)));
+            String wName = initializer(g.name() + ".W", new int[] {1, 3 * h, g.inputs()}, w);
+            String rName = initializer(g.name() + ".R", new int[] {1, 3 * h, h}, r);
+            String bName = initializer(g.name() + ".B", new int[] {1, 6 * h}, b);
+            String last = unique(g.name() + ".h_last");
+            nodes.add(new NodeProto(unique(g.name()), "GRU", List.of(timeMajor, wName, rName, bName), List.of("", last), List.of(
+                    AttributeProto.ofInt("hidden_size", h),
+                    AttributeProto.ofInt("linear_before_reset", 1))));
+            return node(g.name() + ".h", "Squeeze", List.of(last, longs(g.name() + ".squeeze_axes", new long[] {0})));
+        }
+
+        /** Rows in PyTorch's gate blocks (r, z, n) to ONNX's (z, r, h); each block h rows of equal length. */
+        private static float[] zrh(float[] v, int h) {
+            int block = v.length / 3;
+            float[] out = new float[v.length];
+            System.arraycopy(v, block, out, 0, block);     // z
+            System.arraycopy(v, 0, out, block, block);     // r
+            System.arraycopy(v, 2 * block, out, 2 * block, block); // n (h)
+            return out;
+        }
+
+        /**
+         * FastGRNN unrolled over its T steps (the same equations as FastGrnn): pre = x_t W^T + h U^T,
+         * z = sigmoid(pre + b_z), c = tanh(pre + b_h), h = z h + (sigmoid(zeta)(1 - z) + sigmoid(nu)) c, h_0 = 0.
+         * Low-rank W = W2 W1 and U = U2 U1 are multiplied out once in the graph, so the factors stay the initializers.
+         */
+        private String fastGrnn(FastGrnn g, String x) {
+            String p = g.name() + ".";
+            String w = g.rankW() == 0 ? weight(p + "W") : node(p + "W_product", "MatMul", List.of(weight(p + "W2"), weight(p + "W1")));
+            String u = g.rankU() == 0 ? weight(p + "U") : node(p + "U_product", "MatMul", List.of(weight(p + "U2"), weight(p + "U1")));
+            String bz = weight(p + "bias_gate"), bh = weight(p + "bias_update");
+            String sZeta = node(p + "sigmoid_zeta", "Sigmoid", List.of(weight(p + "zeta")));
+            String sNu = node(p + "sigmoid_nu", "Sigmoid", List.of(weight(p + "nu")));
+            String one = initializer(p + "one", new int[] {1, 1}, new float[] {1f});
+            String h = null;
+            for (int t = 0; t < g.steps(); t++) {
+                String s = p + "t" + t + ".";
+                String xt = node(s + "x", "Gather", List.of(x, scalar(s + "index", t)), List.of(AttributeProto.ofInt("axis", 1)));
+                String pre = node(s + "wx", "Gemm", List.of(xt, w), List.of(AttributeProto.ofInt("transB", 1)));
+                if (h != null) pre = node(s + "pre", "Gemm", List.of(h, u, pre), List.of(AttributeProto.ofInt("transB", 1))); // h U^T + W x_t
+                String z = node(s + "z", "Sigmoid", List.of(node(s + "z_in", "Add", List.of(pre, bz))));
+                String c = node(s + "c", "Tanh", List.of(node(s + "c_in", "Add", List.of(pre, bh))));
+                String coefficient = node(s + "coefficient", "Add", List.of(node(s + "zeta_term", "Mul", List.of(sZeta, node(s + "one_minus_z", "Sub", List.of(one, z)))), sNu));
+                String update = node(s + "update", "Mul", List.of(coefficient, c));
+                h = h == null ? update : node(s + "h", "Add", List.of(node(s + "keep", "Mul", List.of(z, h)), update));
+            }
+            return h;
+        }
+
+        /** The named parameter as an initializer, masked when prunable. */
+        private String weight(String name) {
+            Parameter q = network.parameter(name);
+            return initializer(name, q.shape(), q.prunable() ? masked(q) : q.value().toFloatArray());
+        }
+
+        private String scalar(String name, long value) {
+            String n = unique(name);
+            initializers.add(TensorProto.ofLongs(n, new long[0], new long[] {value}));
+            return n;
         }
 
         private static List<AttributeProto> pool(int k, int s, int p) {
