@@ -60,8 +60,7 @@ final class ExportCommand implements Runnable {
              Model model = ModelZoo.create(ck.spec())) {
             ck.restoreModel(model, masks);
             OnnxExport.Summary s = OnnxExport.write(model, out, OnnxExport.Options.defaults().withFoldBatchNorm(foldBatchNorm));
-            System.out.println("exported " + out + " (" + ck.spec().get("model") + ", ONNX opset " + OnnxExport.OPSET + ", input 'input' (batch, "
-                    + ck.spec().get("channels") + ", " + ck.spec().get("height") + ", " + ck.spec().get("width") + "), output 'logits' (batch, " + ck.spec().get("classes") + "))");
+            System.out.println("exported " + out + " (" + ck.spec().get("model") + ", ONNX opset " + OnnxExport.OPSET + ", " + s.signature() + ")");
             System.out.printf(Locale.ROOT, "%d nodes, %d initializers; batch norm: %d nodes, %d folded; prunable weights: %d of %d zero (%.2f%%)%n",
                     s.nodes(), s.initializers(), s.batchNormNodes(), s.foldedBatchNorms(), s.zeroWeights(), s.prunableWeights(),
                     s.prunableWeights() == 0 ? 0.0 : 100.0 * s.zeroWeights() / s.prunableWeights());

@@ -81,6 +81,18 @@ class OnnxExportCliTest {
     }
 
     @Test
+    void aRecurrentModelExportsWithItsSequenceInput() throws Exception {
+        Path ck = dir.resolve("gru.safetensors"), onnx = dir.resolve("gru.onnx");
+        try (Network m = ModelZoo.create("gru", ModelConfig.of(1, 6, 5, 3).withSeed(2).with("hidden", "4"))) {
+            Checkpoint.save(ck, m, null, null);
+        }
+        Run e = shears("export", "--format", "onnx", "--checkpoint", ck.toString(), "--out", onnx.toString());
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("input 'input' (batch, 6, 5), output 'logits' (batch, 3)"), e.out());
+        assertTrue(OnnxReader.read(onnx).graph().node().stream().anyMatch(n -> n.opType().equals("GRU")), e.out());
+    }
+
+    @Test
     void errorsAreOneLine() throws Exception {
         Path ck = dir.resolve("bad.safetensors"), out = dir.resolve("x.onnx");
         Run format = shears("export", "--format", "tflite", "--checkpoint", ck.toString(), "--out", out.toString());

@@ -79,10 +79,23 @@ public final class OnnxExport {
     }
 
     /**
-     * What was written: node and initializer counts, batch norms kept as nodes and folded,
-     * prunable weights and how many of them are zero.
+     * What was written: the input and output (names, per-sample shapes; the batch dimension is
+     * dynamic), node and initializer counts, batch norms kept as nodes and folded, prunable
+     * weights and how many of them are zero.
      */
-    public record Summary(int nodes, int initializers, int batchNormNodes, int foldedBatchNorms, long prunableWeights, long zeroWeights) {}
+    public record Summary(String inputName, int[] inputShape, String outputName, int[] outputShape, int nodes, int initializers,
+                          int batchNormNodes, int foldedBatchNorms, long prunableWeights, long zeroWeights) {
+        /** e.g. "input 'input' (batch, 3, 32, 32), output 'logits' (batch, 10)". */
+        public String signature() {
+            return "input '" + inputName + "' " + batched(inputShape) + ", output '" + outputName + "' " + batched(outputShape);
+        }
+
+        private static String batched(int[] shape) {
+            StringBuilder b = new StringBuilder("(batch");
+            for (int d : shape) b.append(", ").append(d);
+            return b.append(')').toString();
+        }
+    }
 
     /** Exports {@code model} to {@code file} (temp file, then rename). */
     public static Summary write(Model model, Path file, Options options) {
@@ -141,7 +154,8 @@ public final class OnnxExport {
         }
 
         Summary summary(ModelProto m) {
-            return new Summary(m.graph().node().size(), m.graph().initializer().size(), batchNormNodes, folded, prunable, zeros);
+            return new Summary(options.inputName(), network.inputShape(), options.outputName(), new int[] {network.classes()},
+                    m.graph().node().size(), m.graph().initializer().size(), batchNormNodes, folded, prunable, zeros);
         }
 
         /** Nested sequences are one chain: flattening lets a convolution meet the batch norm after it. */

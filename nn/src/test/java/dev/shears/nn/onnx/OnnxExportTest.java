@@ -112,6 +112,7 @@ class OnnxExportTest {
             assertEquals(prunable, sum.prunableWeights());
             assertEquals(prunable - m.parameters().stream().filter(Parameter::prunable).mapToLong(Parameter::kept).sum(), sum.zeroWeights());
             assertEquals(back.graph().node().size(), sum.nodes());
+            assertEquals("input 'images' (batch, 3, 8, 8), output 'scores' (batch, 10)", sum.signature());
             // no temp file left behind
             try (var files = Files.list(file.getParent())) {
                 assertEquals(List.of(file), files.toList());
