@@ -60,6 +60,7 @@ final class ExportCommand implements Runnable {
         try (Checkpoint ck = Checkpoint.read(checkpoint); Workspace masks = new Workspace("export-masks");
              Model model = ModelZoo.create(ck.spec())) {
             ck.restoreModel(model, masks);
+            EvalCommand.requireFinite(model, checkpoint, "export");
             OnnxExport.Summary s = OnnxExport.write(model, out, OnnxExport.Options.defaults().withFoldBatchNorm(foldBatchNorm));
             System.out.println("exported " + out + " (" + ck.spec().get("model") + ", ONNX opset " + OnnxExport.OPSET + ", " + s.signature() + ")");
             System.out.printf(Locale.ROOT, "%d nodes, %d initializers; batch norm: %d nodes, %d folded; prunable weights: %d of %d zero (%.2f%%)%n",

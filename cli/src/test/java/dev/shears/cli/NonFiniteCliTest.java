@@ -43,6 +43,11 @@ class NonFiniteCliTest {
         assertEquals(2, x.code(), x.out() + x.err());
         assertTrue(x.err().contains(expected + "; export needs finite values"), x.err());
         assertFalse(Files.exists(sparse), "export wrote a file");
+        Path onnx = dir.resolve("nan.onnx");
+        Run o = shears("export", "--checkpoint", ck.toString(), "--format", "onnx", "--out", onnx.toString());
+        assertEquals(2, o.code(), o.out() + o.err());
+        assertTrue(o.err().contains(expected + "; export needs finite values"), o.err());
+        assertFalse(Files.exists(onnx), "export --format onnx wrote a file");
     }
 
     @Test
