@@ -27,7 +27,9 @@ import java.util.Objects;
  * ({@code last.safetensors}, plus {@code best.safetensors} when the test accuracy improves).
  * Resume is at epoch boundaries: the checkpoint holds weights, masks, buffers, optimizer state,
  * step count and history, and everything random is a function of (seed, epoch), so a resumed run
- * equals an uninterrupted one bit for bit (same thread count). Pinned by TrainerTest.
+ * equals an uninterrupted one bit for bit (same thread count). A NaN or infinite loss stops the
+ * run with a hint (or is one warning, {@link #keepGoingOnNonFiniteLoss}); a loss stuck at
+ * ln(classes) at the end of an epoch is named once ({@link #stallWarning}). Pinned by TrainerTest.
  *
  * <pre>{@code
  * TrainResult r = Trainer.train(model, trainSource, testSource, config);
