@@ -10,28 +10,32 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.LongSupplier;
+import java.util.stream.Stream;
 
 /**
- * Claims on work items in a sweep folder shared by workers, possibly on a network file system:
- * {@code work/claims/ID.claim} is created with an atomic exclusive create (a hard link of a
- * written temp file, the NFS-safe idiom; {@code CREATE_NEW} where links are not supported), never
- * with {@code flock}. A claim names its worker and carries a heartbeat the worker renews (atomic
- * rename over); a claim is stale when its lease ran out, or at once when its process is gone from
- * this same host. A stale claim is taken over by renaming it aside (only one contender's rename
- * succeeds) and claiming afresh. {@code work/done/ID.json} (atomic) marks a finished item;
+ * Claims on work items in a sweep folder shared by workers, possibly on a network file system.
+ * An item's claims are numbered generations, {@code work/claims/ID/N.json}; the highest one holds
+ * the item. A claim is made by creating the next generation with an atomic exclusive create (a
+ * hard link of a fully written temp file, the NFS-safe idiom; {@code CREATE_NEW} where links are
+ * not supported), never with {@code flock}, so of two workers racing for a generation exactly one
+ * wins, and a worker that finds a higher generation after creating its own backs off. A claim
+ * carries a heartbeat its worker renews (rewriting its own file only); it is stale when its lease
+ * ran out, or at once when its process is gone from this same host, and then the next generation
+ * takes the item over. {@code work/done/ID.json} (atomic) marks a finished item,
  * {@code work/failed/ID.txt} a failed one. Pinned by ClaimsTest.
  */
 final class Claims {
     static final String WORK = "work", CLAIMS = "claims", DONE = "done", FAILED = "failed";
 
     /** Who holds an item: as written in its claim file. Times in epoch milliseconds. */
-    record Holder(String item, String token, String worker, String host, long pid, long processStart, long since, long heartbeat, long leaseMillis) {
+    record Holder(String item, long generation, String token, String worker, String host, long pid, long processStart, long since, long heartbeat, long leaseMillis) {
         JsonObject json() {
             JsonObject o = new JsonObject();
             o.addProperty("item", item);
@@ -46,15 +50,15 @@ final class Claims {
             return o;
         }
 
-        static Holder parse(String text) {
+        static Holder parse(String text, long generation) {
             JsonObject o = JsonParser.parseString(text).getAsJsonObject();
-            return new Holder(o.get("item").getAsString(), o.get("token").getAsString(), o.get("worker").getAsString(), o.get("host").getAsString(),
+            return new Holder(o.get("item").getAsString(), generation, o.get("token").getAsString(), o.get("worker").getAsString(), o.get("host").getAsString(),
                     o.get("pid").getAsLong(), o.get("process_start").getAsLong(), Instant.parse(o.get("since").getAsString()).toEpochMilli(),
                     Instant.parse(o.get("heartbeat").getAsString()).toEpochMilli(), o.get("lease_ms").getAsLong());
         }
 
         Holder beat(long now) {
-            return new Holder(item, token, worker, host, pid, processStart, since, now, leaseMillis);
+            return new Holder(item, generation, token, worker, host, pid, processStart, since, now, leaseMillis);
         }
     }
 
@@ -91,8 +95,13 @@ final class Claims {
         return leaseMillis;
     }
 
-    Path claimFile(String item) {
-        return work.resolve(CLAIMS).resolve(item + ".claim");
+    /** The folder of an item's claim generations. */
+    Path claimDir(String item) {
+        return work.resolve(CLAIMS).resolve(item);
+    }
+
+    Path claimFile(String item, long generation) {
+        return claimDir(item).resolve(generation + ".json");
     }
 
     Path doneFile(String item) {
@@ -107,54 +116,67 @@ final class Claims {
 
     /** Claims {@code item} for this worker: the holder record, or empty when it is done or held by a live worker. */
     Optional<Holder> tryClaim(String item) {
-        for (int attempt = 0; attempt < 5; attempt++) {
+        for (int attempt = 0; attempt < 8; attempt++) {
             if (isDone(item)) return Optional.empty();
-            long now = clock.getAsLong();
-            Holder mine = new Holder(item, UUID.randomUUID().toString(), me.worker(), me.host(), me.pid(), me.processStart(), now, now, leaseMillis);
-            if (createExclusive(claimFile(item), Report.pretty(mine.json()))) {
-                if (isDone(item)) { // finished between the check and the claim: nothing to do
-                    release(mine);
-                    return Optional.empty();
-                }
-                return Optional.of(mine);
+            long top = top(item);
+            if (top > 0) {
+                Optional<Holder> h = read(item, top);
+                if (h.isEmpty()) continue; // released or cleaned up in between: look again
+                if (!stale(h.get())) return Optional.empty();
             }
-            Optional<Holder> h = holder(item);
-            if (h.isEmpty()) continue; // released or half-written in between: look again
-            if (!stale(h.get())) return Optional.empty();
-            takeOver(item, h.get());
+            long now = clock.getAsLong(), gen = top + 1;
+            Holder mine = new Holder(item, gen, UUID.randomUUID().toString(), me.worker(), me.host(), me.pid(), me.processStart(), now, now, leaseMillis);
+            if (!createExclusive(claimFile(item, gen), Report.pretty(mine.json()))) continue; // another worker made that generation first
+            if (top(item) != gen) { // a later generation appeared (this worker's view was old): it holds the item
+                delete(claimFile(item, gen));
+                continue;
+            }
+            for (long g : generations(item)) if (g < gen) delete(claimFile(item, g)); // the stale claims taken over
+            if (isDone(item)) { // finished between the check and the claim: nothing to do
+                release(mine);
+                return Optional.empty();
+            }
+            return Optional.of(mine);
         }
         return Optional.empty();
     }
 
-    /** Moves a stale claim aside; when the file moved turns out to be a fresh claim (someone took over first), puts it back. */
-    private void takeOver(String item, Holder stale) {
-        Path f = claimFile(item), aside = f.resolveSibling(item + ".stale-" + UUID.randomUUID());
-        try {
-            Files.move(f, aside, StandardCopyOption.ATOMIC_MOVE);
+    /** The generations of an item's claims present now, ascending. */
+    private List<Long> generations(String item) {
+        List<Long> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(claimDir(item))) {
+            s.forEach(p -> {
+                String n = p.getFileName().toString();
+                if (n.endsWith(".json") && n.substring(0, n.length() - 5).matches("\\d{1,18}")) out.add(Long.parseLong(n.substring(0, n.length() - 5)));
+            });
         } catch (NoSuchFileException e) {
-            return; // another worker moved it first
+            return out;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot move the stale claim " + f + " aside: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot list " + claimDir(item) + ": " + e.getMessage(), e);
         }
+        out.sort(null);
+        return out;
+    }
+
+    /** The highest generation (0 when the item has no claim). */
+    private long top(String item) {
+        List<Long> g = generations(item);
+        return g.isEmpty() ? 0 : g.getLast();
+    }
+
+    private Optional<Holder> read(String item, long gen) {
         try {
-            Holder moved = Holder.parse(Files.readString(aside, StandardCharsets.UTF_8));
-            if (!moved.token().equals(stale.token())) {
-                try {
-                    Files.createLink(f, aside); // put the fresh claim back, unless yet another claim is there now
-                } catch (FileAlreadyExistsException ignored) {
-                    // that other claim wins; the holder of the one moved aside notices at its next heartbeat
-                } catch (UnsupportedOperationException e) {
-                    Files.move(aside, f, StandardCopyOption.ATOMIC_MOVE);
-                }
-            }
+            return Optional.of(Holder.parse(Files.readString(claimFile(item, gen), StandardCharsets.UTF_8), gen));
         } catch (IOException | RuntimeException e) {
-            // an unreadable claim is as good as none
-        } finally {
-            try {
-                Files.deleteIfExists(aside);
-            } catch (IOException ignored) {
-                // a leftover .stale file is harmless
-            }
+            return Optional.empty();
+        }
+    }
+
+    private static void delete(Path f) {
+        try {
+            Files.deleteIfExists(f);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove the claim " + f + ": " + e.getMessage(), e);
         }
     }
 
@@ -169,33 +191,27 @@ final class Claims {
         return h.processStart() != 0 && Math.abs(start - h.processStart()) > 2000; // the pid was reused by another process
     }
 
-    /** Renews this worker's claim: false when the claim is no longer ours (taken over, or removed). */
+    /** Renews this worker's claim: false when the claim is no longer ours (a later generation took over, or it was removed). */
     boolean renew(Holder mine) {
-        Optional<Holder> now = holder(mine.item());
-        if (now.isEmpty() || !now.get().token().equals(mine.token())) return false;
-        AtomicFiles.writeString(claimFile(mine.item()), Report.pretty(mine.beat(clock.getAsLong()).json()));
+        if (top(mine.item()) != mine.generation()) return false;
+        AtomicFiles.writeString(claimFile(mine.item(), mine.generation()), Report.pretty(mine.beat(clock.getAsLong()).json()));
         return true;
     }
 
-    /** Removes this worker's claim (nothing when it is not ours any more). */
+    /** Removes this worker's claim (its own generation only). */
     void release(Holder mine) {
-        Optional<Holder> now = holder(mine.item());
-        if (now.isPresent() && now.get().token().equals(mine.token())) {
-            try {
-                Files.deleteIfExists(claimFile(mine.item()));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot remove the claim " + claimFile(mine.item()) + ": " + e.getMessage(), e);
-            }
-        }
+        delete(claimFile(mine.item(), mine.generation()));
     }
 
-    /** The claim on {@code item}, if any (a file that cannot be read or parsed counts as none). */
+    /** The claim that holds {@code item} now (the highest generation), if any. */
     Optional<Holder> holder(String item) {
-        try {
-            return Optional.of(Holder.parse(Files.readString(claimFile(item), StandardCharsets.UTF_8)));
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
+        for (int attempt = 0; attempt < 3; attempt++) {
+            long top = top(item);
+            if (top == 0) return Optional.empty();
+            Optional<Holder> h = read(item, top);
+            if (h.isPresent()) return h;
         }
+        return Optional.empty();
     }
 
     // ---------------------------------------------------------------- outcomes
