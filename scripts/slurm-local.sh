@@ -160,6 +160,6 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  status) SLURM_CONF="$conf" sinfo ;;
+  status) alive "$dir/slurmctld.pid" && alive "$dir/slurmd.pid" && SLURM_CONF="$conf" sinfo ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

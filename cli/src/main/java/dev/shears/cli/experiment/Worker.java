@@ -143,17 +143,17 @@ final class Worker {
                 }
                 if (item != null) {
                     waitingSince = null;
-                    if (data == null) {
-                        data = ExperimentData.open(plan);
-                        checkMinimumThreshold(data);
-                        test = LoaderSource.evaluation(data.test(), 256);
-                    }
                     Claims.Holder h = claim.get();
                     beat.hold(h);
                     String from = shardOf.get(item.id()) == shard ? "" : " (stolen from shard " + shardOf.get(item.id()) + ")";
                     say("worker %s: claimed %s%s", name, item.describe(), from);
                     long t0 = System.nanoTime();
                     try {
+                        if (data == null) {
+                            data = ExperimentData.open(plan);
+                            checkMinimumThreshold(data);
+                            test = LoaderSource.evaluation(data.test(), 256);
+                        }
                         String json = runItem(item, claims, data, test, guard);
                         beat.check(item.id());
                         beat.drop(item.id());
