@@ -7,6 +7,7 @@
 #   scripts/slurm-local.sh start    installs what is missing (apt-get, as root), starts munged,
 #                                   slurmctld and slurmd, waits until the node is idle; prints
 #                                   the line to export (SLURM_CONF=...) on stdout, last
+#   scripts/slurm-local.sh install  only installs what is missing (CI calls this before ./test)
 #   scripts/slurm-local.sh stop     stops the daemons this script started (by their pid files)
 #   scripts/slurm-local.sh status   sinfo of the local cluster
 #
@@ -158,8 +159,9 @@ stop() {
 }
 
 case "${1:-}" in
+  install) install_packages ;;
   start) start ;;
   stop) stop ;;
   status) alive "$dir/slurmctld.pid" && alive "$dir/slurmd.pid" && SLURM_CONF="$conf" sinfo ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac
