@@ -130,8 +130,7 @@ public final class ExperimentCommand implements Runnable {
         source = shape.source();
         System.out.printf(Locale.ROOT, "data: %,d training and %,d test samples of shape %s, %d classes (%s)%n", shape.train(), shape.test(),
                 Arrays.toString(shape.sampleShape()), shape.classes(), source);
-        CellStore.Loaded done = new CellStore(dir).load(plan.fingerprint());
-        long finished = plan.cells().stream().filter(c -> done.cells().containsKey(c.key())).count();
+        long finished = WorkFolder.finished(plan, dir).size();
         if (finished > 0) System.out.printf(Locale.ROOT, "%d of %d cells already finished in %s (a run would skip them)%n", finished, plan.cells().size(), dir);
         try {
             Estimate e = Estimate.measure(plan, shape);

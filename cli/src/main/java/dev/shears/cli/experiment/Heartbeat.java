@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The thread that keeps a worker's claims alive: every quarter lease it renews each claim the
  * worker holds; a claim found to be someone else's (taken over while this worker stalled past its
  * lease) is dropped and flagged, and the work on it stops at the next training step (see
- * {@link #check}). A daemon thread, so it never keeps the JVM alive. Pinned by ClaimsTest.
+ * {@link #check}). A daemon thread, so it never keeps the JVM alive; on SIGTERM (scancel, a time
+ * limit) a shutdown hook gives the held claims back. Pinned by ClaimsTest and SlurmSweepTest.
  */
 final class Heartbeat implements AutoCloseable {
     /** Thrown into the work on an item whose claim was lost. */
@@ -41,6 +42,24 @@ final class Heartbeat implements AutoCloseable {
             }
         });
         thread.start();
+        // scancel, a time limit or a pod eviction sends SIGTERM: give the held claims back at once, so another
+        // worker (on any node) takes them over without waiting out the lease; after SIGKILL the lease does it
+        this.onExit = Thread.ofPlatform().unstarted(this::releaseAll);
+        Runtime.getRuntime().addShutdownHook(onExit);
+    }
+
+    private final Thread onExit;
+
+    private void releaseAll() {
+        for (Claims.Holder h : held.values()) {
+            try {
+                claims.release(h);
+                log.println("worker " + h.worker() + ": stopping; released the claim on " + h.item());
+                log.flush();
+            } catch (RuntimeException e) {
+                // the lease runs out instead
+            }
+        }
     }
 
     void hold(Claims.Holder h) {
@@ -76,5 +95,10 @@ final class Heartbeat implements AutoCloseable {
     public void close() {
         closed = true;
         thread.interrupt();
+        try {
+            Runtime.getRuntime().removeShutdownHook(onExit);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down already: the hook runs
+        }
     }
 }

@@ -36,7 +36,8 @@ import java.util.Objects;
  * results files are rewritten after each cell. gradual-global instead trains from the seed's
  * initial weights with the dense recipe while pruning along a cubic schedule (the pruning module's
  * GradualPruning; the paper does not give its schedule). A kill loses at most the cell in flight
- * (and the dense epoch in flight); the rerun skips finished cells. Pinned by SweepTest.
+ * (and the dense epoch in flight); the rerun skips finished cells, also those that workers of a
+ * sharded run ({@link Worker}) finished in the same folder. Pinned by SweepTest.
  */
 public final class Sweep {
     /** Folder of the dense runs inside the output folder. */

@@ -79,6 +79,7 @@ class SlurmSweepTest {
         String cancelled = Files.readString(cancelledLog, StandardCharsets.UTF_8);
         assertTrue(cancelled.contains("claimed"), cancelled);
         assertFalse(cancelled.contains(": ran "), "the cancelled worker was stopped mid-item, before its last line:\n" + cancelled);
+        assertTrue(cancelled.contains("stopping; released the claim on"), "scancel's SIGTERM gives the claim back:\n" + cancelled);
 
         // round 2: submit again; the folder resumes
         String[] again = submitted(shears(tmp, submit));
