@@ -52,7 +52,7 @@ public final class OnnxWriter {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+            tmp = dev.shears.nn.io.AtomicFiles.newTempFile(dir, file.getFileName().toString()); // umask permissions, not 0600
             try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
                 write(m, os);
             }

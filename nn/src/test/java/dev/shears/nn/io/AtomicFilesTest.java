@@ -3,6 +3,10 @@ package dev.shears.nn.io;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.shears.nn.models.ModelConfig;
+import dev.shears.nn.models.ModelZoo;
+import dev.shears.nn.models.Network;
+import dev.shears.nn.onnx.OnnxExport;
 import dev.shears.nn.testing.TinyLinear;
 import java.io.IOException;
 import java.nio.file.FileSystems;
@@ -14,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Files written atomically (checkpoints, metrics, reports) get the permissions the umask gives any
+ * Files written atomically (checkpoints, metrics, reports, ONNX models) get the permissions the umask gives any
  * new file, like other tools' output, not the owner-only 0600 of a Java temp file; and nothing of
  * the temp file is left behind.
  */
@@ -32,10 +36,15 @@ class AtomicFilesTest {
             Checkpoint.save(ck, m, null, Map.of());
         }
         AtomicFiles.writeString(text, "epoch,loss\n1,0.5\n");
+        Path onnx = dir.resolve("model.onnx");
+        try (Network m = ModelZoo.create("lenet5", ModelConfig.mnist())) {
+            OnnxExport.write(m, onnx, OnnxExport.Options.defaults());
+        }
         assertEquals(expected, PosixFilePermissions.toString(Files.getPosixFilePermissions(ck)), "checkpoint permissions");
         assertEquals(expected, PosixFilePermissions.toString(Files.getPosixFilePermissions(text)), "text file permissions");
+        assertEquals(expected, PosixFilePermissions.toString(Files.getPosixFilePermissions(onnx)), "ONNX file permissions");
         try (var files = Files.list(dir)) {
-            assertEquals(3, files.count(), "a temp file was left behind");
+            assertEquals(4, files.count(), "a temp file was left behind");
         }
     }
 }
