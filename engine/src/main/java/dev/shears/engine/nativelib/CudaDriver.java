@@ -411,8 +411,18 @@ public final class CudaDriver {
      * (no device, a driver too old), it gives the call, the code and its name.
      */
     static Probe probe(CudaLocator.Search search) {
+        return probe(CudaLocator.library(search.folders(), NAMES, true),
+                search.foldersBrief() + (search.overridden() ? " (-Dshears.cuda.path)" : "") + " and the system library path");
+    }
+
+    /** As {@link #probe()}, over exactly these folders (no loader search, no caching): for tests and checks. */
+    public static Probe probeFolders(List<java.nio.file.Path> folders) {
+        return probe(CudaLocator.library(folders, NAMES, false), folders.isEmpty() ? "no folder" : folders.toString());
+    }
+
+    private static Probe probe(List<String> candidates, String where) {
         List<String> failures = new ArrayList<>();
-        for (String candidate : CudaLocator.library(search.folders(), NAMES)) {
+        for (String candidate : candidates) {
             CudaDriver d;
             try {
                 d = load(candidate);
@@ -429,8 +439,8 @@ public final class CudaDriver {
             }
         }
         if (failures.isEmpty()) {
-            return new Probe(null, "no CUDA driver: looked for " + String.join(", ", NAMES) + " in " + search.foldersBrief()
-                    + (search.overridden() ? " (-Dshears.cuda.path)" : "") + " and the system library path (it comes with the NVIDIA display driver)");
+            return new Probe(null, "no CUDA driver: looked for " + String.join(", ", NAMES) + " in " + where
+                    + " (it comes with the NVIDIA display driver)");
         }
         String more = failures.size() > 1 ? " (" + (failures.size() - 1) + " other candidate" + (failures.size() > 2 ? "s" : "") + " failed too)" : "";
         return new Probe(null, failures.getFirst() + more);

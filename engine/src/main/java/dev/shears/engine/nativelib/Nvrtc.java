@@ -54,7 +54,16 @@ public final class Nvrtc {
     }
 
     static Nvrtc find(CudaLocator.Search search) {
-        for (String candidate : CudaLocator.library(search.folders(), NAMES)) {
+        return find(CudaLocator.library(search.folders(), NAMES, true));
+    }
+
+    /** The first NVRTC that loads from exactly these folders (no loader search), or null. */
+    public static Nvrtc findIn(List<java.nio.file.Path> folders) {
+        return find(CudaLocator.library(folders, NAMES, false));
+    }
+
+    private static Nvrtc find(List<String> candidates) {
+        for (String candidate : candidates) {
             try {
                 return load(candidate);
             } catch (IllegalArgumentException e) {
