@@ -1,7 +1,6 @@
 package dev.shears.engine.cuda;
 
 import dev.shears.engine.nativelib.CudaDriver;
-import dev.shears.engine.nativelib.CudaException;
 import dev.shears.engine.nativelib.Nvrtc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -30,6 +29,7 @@ public final class CudaKernels {
     private final Path path;
     private final String description;
     private final Map<String, Long> functions = new HashMap<>();
+    private final Map<String, String> signatures = new HashMap<>(); // kernel -> one letter per parameter (see signatures())
     private final int maxBlocks;
 
     /**
@@ -72,6 +72,7 @@ public final class CudaKernels {
                 module = driver.loadModule(text, what);
             }
             for (String kernel : entries(image)) functions.put(kernel, driver.function(module, kernel));
+            signatures.putAll(signatures(image));
         }
         this.description = path == Path.NVRTC ? "kernels compiled by NVRTC " + nvrtc.version() + " (" + nvrtc.source() + ") for " + arch
                 : "kernels from the PTX in the jar (compute_80), JIT-compiled by the driver";
@@ -89,6 +90,52 @@ public final class CudaKernels {
             }
         }
         return out;
+    }
+
+    /**
+     * Each kernel's parameters as letters, from its PTX: L a 64-bit integer or pointer (.u64/.s64/.b64),
+     * I a 32-bit integer, F a float, D a double. {@link #launch} checks its arguments against them, so
+     * an argument of the wrong type or count is an error naming the kernel, not a corrupted launch.
+     */
+    static Map<String, String> signatures(byte[] ptx) {
+        Map<String, String> out = new HashMap<>();
+        String name = null;
+        StringBuilder sig = null;
+        for (String line : new String(ptx, java.nio.charset.StandardCharsets.US_ASCII).split("\n")) {
+            String t = line.strip();
+            if (t.startsWith(".visible .entry ") || t.startsWith(".entry ")) {
+                String rest = t.substring(t.indexOf(".entry ") + 7);
+                int paren = rest.indexOf('(');
+                name = (paren < 0 ? rest : rest.substring(0, paren)).strip();
+                sig = new StringBuilder();
+                if (rest.endsWith(")")) { out.put(name, ""); name = null; }
+            } else if (name != null && t.startsWith(".param ")) {
+                String type = t.split("\\s+")[1];
+                sig.append(switch (type) {
+                    case ".u64", ".s64", ".b64" -> 'L';
+                    case ".u32", ".s32", ".b32" -> 'I';
+                    case ".f32" -> 'F';
+                    case ".f64" -> 'D';
+                    default -> throw new IllegalStateException("kernel " + name + ": parameter type " + type + " not supported by CudaKernels.launch");
+                });
+            } else if (name != null && t.startsWith(")")) {
+                out.put(name, sig.toString());
+                name = null;
+            }
+        }
+        return out;
+    }
+
+    private static char letter(Object arg) {
+        return switch (arg) {
+            case null -> 'L';
+            case Long v -> 'L';
+            case DeviceBuffer b -> 'L';
+            case Integer v -> 'I';
+            case Float v -> 'F';
+            case Double v -> 'D';
+            default -> '?';
+        };
     }
 
     public Path path() {
@@ -118,6 +165,13 @@ public final class CudaKernels {
     public void launch(String kernel, int grid, int block, long stream, Object... args) {
         Long f = functions.get(kernel);
         if (f == null) throw new IllegalArgumentException("no CUDA kernel named '" + kernel + "' (loaded: " + String.join(", ", functions.keySet().stream().sorted().toList()) + ")");
+        String want = signatures.get(kernel);
+        StringBuilder got = new StringBuilder();
+        for (Object arg : args) got.append(letter(arg));
+        if (want != null && !want.contentEquals(got)) {
+            throw new IllegalArgumentException("kernel " + kernel + " takes (" + want + ") but was given (" + got
+                    + ") [L: pointer or 64-bit integer, I: int, F: float, D: double]");
+        }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment params = a.allocate(ValueLayout.ADDRESS, Math.max(1, args.length));
             for (int i = 0; i < args.length; i++) params.setAtIndex(ValueLayout.ADDRESS, i, value(a, args[i], kernel, i));
@@ -141,10 +195,5 @@ public final class CudaKernels {
     /** True when {@code kernel} was loaded. */
     public boolean has(String kernel) {
         return functions.containsKey(kernel);
-    }
-
-    /** Wraps a CudaException from a kernel with the op's context. */
-    static RuntimeException context(String op, CudaException e) {
-        return new IllegalStateException(op + ": " + e.getMessage(), e);
     }
 }

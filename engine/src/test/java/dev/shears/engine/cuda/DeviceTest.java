@@ -196,6 +196,10 @@ class DeviceTest {
             assertEquals(35, FakeDriver.stat(fake.working(), 3) - launches0, "kernel launches");
             IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> dev.kernels().launch("nope", 1, 1, dev.stream()));
             assertTrue(bad.getMessage().contains("no CUDA kernel named 'nope'"), bad.getMessage());
+            IllegalArgumentException types = assertThrows(IllegalArgumentException.class, () -> dev.kernels().launch("relu_fwd", 1, 32, dev.stream(), p, p, 5L));
+            assertEquals("kernel relu_fwd takes (LLI) but was given (LLL) [L: pointer or 64-bit integer, I: int, F: float, D: double]", types.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> dev.kernels().launch("scale", 1, 32, dev.stream(), p, 2.0, 5), "a double for a float");
+            assertThrows(IllegalArgumentException.class, () -> dev.kernels().launch("fill", 1, 32, dev.stream(), p, 1f), "too few arguments");
             assertThrows(IllegalArgumentException.class, () -> ops.sgdStep(p, p, 0, 0, 5, 0.1f, 0.9f, 0f, false, 0f, true, false));
             assertThrows(IllegalArgumentException.class, () -> ops.maxPool(p, p, p, 6, 9, 7, 3, 2, 2));
         }

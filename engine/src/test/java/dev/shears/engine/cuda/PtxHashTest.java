@@ -33,7 +33,17 @@ class PtxHashTest {
             List<String> defined = CudaKernels.entries(KernelSources.shippedPtx(family)).stream().sorted().toList();
             assertFalse(declared.isEmpty(), family);
             assertEquals(declared, defined, family + ".ptx entries");
+            assertEquals(declared, CudaKernels.signatures(KernelSources.shippedPtx(family)).keySet().stream().sorted().toList(), family + " signatures");
         }
+    }
+
+    @Test
+    void signaturesReadTheParameterTypes() {
+        java.util.Map<String, String> sig = CudaKernels.signatures(KernelSources.shippedPtx("batchnorm"));
+        // x, n, c, p, gamma, beta, running mean, running var, momentum, eps, training, mean, invstd, scale, shift
+        assertEquals("LIIILLLLDDILLLL", sig.get("bn_forward_stats"));
+        assertEquals("LLLLIFFFIFII", CudaKernels.signatures(KernelSources.shippedPtx("optim")).get("sgd_step"));
+        assertEquals("LLLLDFLL", CudaKernels.signatures(KernelSources.shippedPtx("dropout")).get("dropout_fwd"));
     }
 
     @Test
