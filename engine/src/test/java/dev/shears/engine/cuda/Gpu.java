@@ -6,10 +6,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 
 /**
- * Test helper for the GPU tests: opens cuda:0 or skips the test with the probe's reason, and moves
+ * Test helper for the kernel tests: a device (real, or the host emulation), and moving
  * arrays to and from the device (each buffer freed at {@link #reset}). Copies wait for the stream.
  */
 final class Gpu implements AutoCloseable {
@@ -22,7 +21,11 @@ final class Gpu implements AutoCloseable {
         this.ops = device.ops();
     }
 
-    /** cuda:0, or null when this machine has none (then {@link #need} skips with the reason). */
+    static Gpu of(CudaDevice device) {
+        return new Gpu(device);
+    }
+
+    /** cuda:0, or null when this machine has none. */
     static Gpu openIfPresent() {
         CudaDriver.Probe p = CudaDriver.probe();
         if (!p.available()) return null;
@@ -33,9 +36,6 @@ final class Gpu implements AutoCloseable {
         }
     }
 
-    static void need(Gpu gpu) {
-        Assumptions.assumeTrue(gpu != null, () -> "no CUDA device here: " + CudaDriver.probe().line());
-    }
 
     long floats(long n) {
         DeviceBuffer b = device.allocate(Math.max(1, n));

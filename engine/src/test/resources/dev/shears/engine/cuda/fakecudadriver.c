@@ -5,7 +5,9 @@
  * checked on a real GPU. It returns the driver's error codes where the real one would, so the binding,
  * the device layer and the error mapping run for real. Not a CUDA emulator.
  * -DFAKE_NO_DEVICE: cuInit fails with CUDA_ERROR_NO_DEVICE. -DFAKE_CAPACITY=N: cuMemAlloc fails with
- * CUDA_ERROR_OUT_OF_MEMORY beyond N bytes in use. Built by FakeDriver (a test helper).
+ * CUDA_ERROR_OUT_OF_MEMORY beyond N bytes in use. -DFAKE_EMULATE: linked with our kernels compiled for
+ * the host (HostKernels), modules hand out those kernels and launches run them on the CPU.
+ * Built by FakeDriver and HostKernels (test helpers).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,12 +68,21 @@ int cuDevicePrimaryCtxRetain(void **ctx, int d) { NEED_INIT; if (d != 0) return 
 int cuCtxSetCurrent(void *ctx) { return ctx == &context_token ? 0 : 201; }
 int cuCtxSynchronize(void) { return 0; }
 int cuModuleLoadData(void **m, const void *image) { if (!image) return 1; *m = (void *) 0x1000; return 0; }
+#ifdef FAKE_EMULATE
+extern void *hostcuda_kernel(const char *name);
+extern void hostcuda_run(void *kernel, unsigned grid, unsigned block, void **params);
+int cuModuleGetFunction(void **f, void *m, const char *name) { *f = name ? hostcuda_kernel(name) : 0; return *f ? 0 : 500; }
+#else
 int cuModuleGetFunction(void **f, void *m, const char *name) { if (!name || !*name) return 500; *f = (void *) 0x2000; return 0; }
+#endif
 int cuModuleUnload(void *m) { return 0; }
 int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned shared,
                    void *stream, void **params, void **extra) {
-    if (gx == 0 || bx == 0 || bx > 1024) return 1;
+    if (gx == 0 || bx == 0 || bx > 1024 || gy != 1 || gz != 1 || by != 1 || bz != 1) return 1;
     launches++;
+#ifdef FAKE_EMULATE
+    hostcuda_run(f, gx, bx, params);
+#endif
     return 0;
 }
 
