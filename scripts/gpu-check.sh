@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Runs on a GPU host with no Java and no Maven, from what scripts/gpu-prepare.sh put in .gpu/:
-# nvidia-smi, where the CUDA libraries are, the JUnit GPU tests (package dev.shears.engine.nativelib)
-# and CudaCheck (cuBLAS vs java accuracy on the benchmark shapes, and GFLOP/s with and without
-# copies, FP32 and TF32). Writes everything under $OUT (default ./gpu-out). About 1-3 minutes.
-# Without a GPU it still runs: the probe says why, the GPU tests are skipped, CudaCheck exits 0.
+# nvidia-smi, where the CUDA libraries are, then, in order of importance (each section is skipped
+# once the run has used its time budget, GPU_BUDGET_S, default 420 s, so the whole stays under 8 min):
+#  1. the device layer's JUnit tests (package dev.shears.engine.cuda: every CUDA kernel against its
+#     CPU twin, determinism, the caching allocator), kernels from NVRTC when the host has it;
+#  2. CudaKernelsGpuTest again with the PTX shipped in the jar (-Dshears.cuda.kernels=ptx);
+#  3. the cuBLAS JUnit tests (package dev.shears.engine.nativelib) and CudaCheck (cuBLAS vs java
+#     accuracy and GFLOP/s); 4. the ResNet-32 bench train step (java vs cuda GEMMs).
+# Writes everything under $OUT (default ./gpu-out). Without a GPU it still runs: the probe says why,
+# the GPU tests are skipped, CudaCheck exits 0.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-./gpu-out}"
@@ -20,7 +25,8 @@ status=0
   echo "== nvidia-smi"
   timeout 30 nvidia-smi || echo "(nvidia-smi failed or is absent)"
   echo "== CUDA libraries on this host"
-  timeout 40 find / \( -path /proc -o -path /sys -o -path /dev \) -prune -o \( -name 'libcublas.so*' -o -name 'libcudart.so*' -o -name 'libcublasLt.so*' \) -print 2>/dev/null | head -n 30
+  timeout 40 find / \( -path /proc -o -path /sys -o -path /dev \) -prune -o \( -name 'libcublas.so*' -o -name 'libcudart.so*' -o -name 'libcublasLt.so*' \
+    -o -name 'libcuda.so*' -o -name 'libnvrtc.so*' \) -print 2>/dev/null | head -n 40
 } 2>&1 | tee "$OUT/gpu-env.txt"
 
 probe() { timeout 45 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/engine.jar dev.shears.engine.nativelib.CudaCheck --probe 2>&1; }
@@ -41,7 +47,34 @@ if [ "$rc" != 0 ]; then
   fi
 fi
 
+BUDGET_S="${GPU_BUDGET_S:-420}"
+in_budget() { # $1: what would run next
+  if [ "$SECONDS" -ge "$BUDGET_S" ]; then echo "== skipped (time budget of ${BUDGET_S}s used, ${SECONDS}s elapsed): $1" | tee -a "$OUT/skipped.txt"; return 1; fi
+}
+
+# JUnit console run: $1 name of the output, $2 timeout, then selectors and -D options (before --)
+junit() {
+  local name=$1 limit=$2; shift 2
+  local props=() sel=()
+  for a in "$@"; do case "$a" in -D*) props+=("$a") ;; *) sel+=("$a") ;; esac; done
+  timeout "$limit" "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" "${props[@]}" -cp .gpu/junit-console.jar:.gpu/engine.jar:.gpu/engine-tests.jar \
+    org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree --disable-ansi-colors \
+    "${sel[@]}" --fail-if-no-tests --reports-dir "$OUT/junit-$name" 2>&1 | tee "$OUT/$name.txt"
+  local rc=${PIPESTATUS[0]}
+  echo "== JUnit $name exit $rc (${SECONDS}s elapsed)" | tee -a "$OUT/$name.txt"
+  [ "$rc" = 0 ] || status=1
+}
+
 if [ -f .gpu/junit-console.jar ] && [ -f .gpu/engine-tests.jar ]; then
+  echo "== the device layer: dev.shears.engine.cuda (kernels from NVRTC when found, else the shipped PTX)"
+  in_budget "device tests" && junit cuda-device-tests 150 --select-package dev.shears.engine.cuda
+  echo "== CudaKernelsGpuTest with the PTX shipped in the jar"
+  in_budget "device tests (shipped PTX)" && junit cuda-device-tests-ptx 120 --select-class dev.shears.engine.cuda.CudaKernelsGpuTest -Dshears.cuda.kernels=ptx
+else
+  echo "== device tests skipped: .gpu/junit-console.jar or .gpu/engine-tests.jar missing" | tee "$OUT/cuda-device-tests.txt"
+fi
+
+if [ -f .gpu/junit-console.jar ] && [ -f .gpu/engine-tests.jar ] && in_budget "cuBLAS tests"; then
   echo "== JUnit: dev.shears.engine.nativelib (the GPU tests, and the CPU ones beside them)"
   timeout 90 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/junit-console.jar:.gpu/engine.jar:.gpu/engine-tests.jar \
     org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree --disable-ansi-colors \
@@ -53,18 +86,21 @@ else
   echo "== JUnit skipped: .gpu/junit-console.jar or .gpu/engine-tests.jar missing" | tee "$OUT/gpu-tests.txt"
 fi
 
+if in_budget "CudaCheck"; then
 echo "== CudaCheck"
 timeout 130 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/engine.jar dev.shears.engine.nativelib.CudaCheck \
-  --out "$OUT" --budget-s 90 2>&1 | tee "$OUT/cuda-check.txt"
+  --out "$OUT" --budget-s 60 2>&1 | tee "$OUT/cuda-check.txt"
 rc=${PIPESTATUS[0]}
 echo "== CudaCheck exit $rc"
 [ "$rc" = 0 ] || status=1
+fi
 
-if [ -d .gpu/app ]; then
+if [ -d .gpu/app ] && in_budget "bench train"; then
   # ResNet-32 training step, batch 128, random data: every GEMM on the java path, then on cuBLAS
   # (transfers per call; the size rule keeps small GEMMs on the CPU), in the same run.
   for backend in java cuda; do
     echo "== bench train resnet32 b128, -Dshears.gemm=$backend"
+    in_budget "bench train $backend" || break
     timeout 150 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -Dshears.gemm=$backend -cp '.gpu/app/*' dev.shears.cli.Main \
       bench train --model resnet32 --batch 128 --steps 6 --warmup 2 2>&1 | tee "$OUT/bench-train-$backend.txt"
   done
