@@ -29,6 +29,7 @@ public final class CudaDevice implements AutoCloseable {
     private final DeviceAllocator allocator;
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private CudaKernels kernels;
+    private dev.shears.engine.nativelib.DeviceGemm gemm;
     private boolean closed;
 
     private CudaDevice(CudaDriver driver, Device device) {
@@ -150,6 +151,15 @@ public final class CudaDevice implements AutoCloseable {
         return kernels;
     }
 
+    /** cuBLAS on this device's stream, opened on first use (needs libcudart and libcublas besides the driver). */
+    public dev.shears.engine.nativelib.DeviceGemm gemm() {
+        if (gemm == null) {
+            makeCurrent();
+            gemm = dev.shears.engine.nativelib.DeviceGemm.open(stream);
+        }
+        return gemm;
+    }
+
     /** The ops on this device. */
     public CudaOps ops() {
         return new CudaOps(this);
@@ -225,6 +235,7 @@ public final class CudaDevice implements AutoCloseable {
         if (closed) return;
         closed = true;
         synchronize();
+        if (gemm != null) gemm.close();
         allocator.emptyCache();
     }
 }

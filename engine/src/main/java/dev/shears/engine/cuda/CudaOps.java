@@ -82,6 +82,13 @@ public final class CudaOps {
         ew("zero_pad_shortcut_bwd", (long) n * c * h * w, dy, dx, n, c, h, w, oc, oh, ow, stride, (oc - c) / 2);
     }
 
+    // ---- GEMM (cuBLAS) ----------------------------------------------------------------------------
+
+    /** Row-major {@code C(m,n) = alpha op(A) op(B) + beta C} on device pointers, on this device's stream (GemmKernel's contract). */
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb, float beta, long c, int ldc) {
+        device.gemm().sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
     // ---- batch norm ----------------------------------------------------------------------------
 
     /**
