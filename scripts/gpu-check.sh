@@ -4,7 +4,8 @@
 # once the run has used its time budget, GPU_BUDGET_S, default 420 s, so the whole stays under 8 min):
 #  1. the device layer's JUnit tests (package dev.shears.engine.cuda: every CUDA kernel against its
 #     CPU twin, determinism, the caching allocator), kernels from NVRTC when the host has it;
-#  2. CudaKernelsGpuTest again with the PTX shipped in the jar (-Dshears.cuda.kernels=ptx);
+#  2. CudaKernelsGpuTest again with the PTX shipped in the jar (-Dshears.cuda.kernels=ptx), then
+#     CudaKernelBench (each device op timed with CUDA events on ResNet-32 b128 shapes);
 #  3. the cuBLAS JUnit tests (package dev.shears.engine.nativelib) and CudaCheck (cuBLAS vs java
 #     accuracy and GFLOP/s); 4. the ResNet-32 bench train step (java vs cuda GEMMs).
 # Writes everything under $OUT (default ./gpu-out). Without a GPU it still runs: the probe says why,
@@ -72,6 +73,12 @@ if [ -f .gpu/junit-console.jar ] && [ -f .gpu/engine-tests.jar ]; then
   in_budget "device tests (shipped PTX)" && junit cuda-device-tests-ptx 120 --select-class dev.shears.engine.cuda.CudaKernelsGpuTest -Dshears.cuda.kernels=ptx
 else
   echo "== device tests skipped: .gpu/junit-console.jar or .gpu/engine-tests.jar missing" | tee "$OUT/cuda-device-tests.txt"
+fi
+
+if in_budget "CudaKernelBench"; then
+  echo "== CudaKernelBench: each device op on ResNet-32 b128 shapes (CUDA events)"
+  timeout 90 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/engine.jar dev.shears.engine.cuda.CudaKernelBench 2>&1 | tee "$OUT/cuda-kernel-bench.txt"
+  echo "== CudaKernelBench exit ${PIPESTATUS[0]} (${SECONDS}s elapsed)"
 fi
 
 if [ -f .gpu/junit-console.jar ] && [ -f .gpu/engine-tests.jar ] && in_budget "cuBLAS tests"; then

@@ -25,6 +25,8 @@ import java.util.List;
 public final class CudaDriver {
     /** {@code CUdevice_attribute} values used here. */
     public static final int ATTR_MULTIPROCESSOR_COUNT = 16, ATTR_CC_MAJOR = 75, ATTR_CC_MINOR = 76;
+    /** {@code CUjit_option}: the JIT's error log buffer and its size. */
+    static final int JIT_ERROR_LOG_BUFFER = 5, JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
     /** {@code CUstreamCaptureMode}: capture only this thread's work. */
     public static final int CAPTURE_MODE_THREAD_LOCAL = 1;
     /** {@code CU_STREAM_NON_BLOCKING}: no implicit synchronisation with the legacy default stream. */
@@ -34,7 +36,7 @@ public final class CudaDriver {
 
     private final String source;
     private final MethodHandle init, driverVersion, deviceCount, deviceGet, deviceName, deviceAttribute, deviceTotalMem;
-    private final MethodHandle primaryCtxRetain, ctxSetCurrent, ctxSynchronize, moduleLoadData, moduleGetFunction, moduleUnload;
+    private final MethodHandle primaryCtxRetain, ctxSetCurrent, ctxSynchronize, moduleLoadData, moduleLoadDataEx, moduleGetFunction, moduleUnload;
     private final MethodHandle launchKernel, memAlloc, memFree, memAllocHost, memFreeHost, copyHtoD, copyDtoH, copyDtoD, memsetD32;
     private final MethodHandle memGetInfo, streamCreate, streamSynchronize, streamDestroy;
     private final MethodHandle eventCreate, eventRecord, eventSynchronize, eventElapsed, eventDestroy, errorName, errorString;
@@ -53,6 +55,8 @@ public final class CudaDriver {
         ctxSetCurrent = CudaRuntime.bind(lib, "cuCtxSetCurrent", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         ctxSynchronize = CudaRuntime.bind(lib, "cuCtxSynchronize", FunctionDescriptor.of(JAVA_INT));
         moduleLoadData = CudaRuntime.bind(lib, "cuModuleLoadData", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        // module*, image, numOptions, CUjit_option*, void** values: used for the JIT's error log
+        moduleLoadDataEx = CudaRuntime.optional(lib, "cuModuleLoadDataEx", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
         moduleGetFunction = CudaRuntime.bind(lib, "cuModuleGetFunction", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         moduleUnload = CudaRuntime.bind(lib, "cuModuleUnload", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         // f, grid x y z, block x y z, shared bytes, stream, void** params, void** extra
@@ -173,7 +177,26 @@ public final class CudaDriver {
      * it in errors (e.g. "elementwise.cu (PTX from the jar)").
      */
     public long loadModule(MemorySegment image, String what) {
-        return handleOut("cuModuleLoadData(" + what + ")", p -> (int) moduleLoadData.invokeExact(p, image));
+        if (moduleLoadDataEx == null) return handleOut("cuModuleLoadData(" + what + ")", p -> (int) moduleLoadData.invokeExact(p, image));
+        try (Arena a = Arena.ofConfined()) {
+            int logBytes = 16384;
+            MemorySegment log = a.allocate(logBytes);
+            MemorySegment options = a.allocate(JAVA_INT, 2), values = a.allocate(ADDRESS, 2);
+            options.setAtIndex(JAVA_INT, 0, JIT_ERROR_LOG_BUFFER);
+            options.setAtIndex(JAVA_INT, 1, JIT_ERROR_LOG_BUFFER_SIZE_BYTES);
+            values.setAtIndex(ADDRESS, 0, log);
+            values.setAtIndex(ADDRESS, 1, MemorySegment.ofAddress(logBytes)); // a size passed in the pointer slot, as cuda.h says
+            MemorySegment out = a.allocate(ADDRESS);
+            int rc = CudaRuntime.call(() -> (int) moduleLoadDataEx.invokeExact(out, image, 2, options, values));
+            if (rc != 0) {
+                String jit = log.getString(0).strip();
+                String described = errorString(rc);
+                String detail = described == null ? "" : described;
+                if (!jit.isEmpty()) detail = detail.isEmpty() ? "JIT log: " + jit : detail + "; JIT log: " + jit;
+                throw CudaException.driver("cuModuleLoadDataEx(" + what + ")", rc, errorName(rc), detail);
+            }
+            return out.get(ADDRESS, 0).address();
+        }
     }
 
     public long function(long module, String name) {

@@ -13,12 +13,35 @@ import java.util.List;
  * Skipped, saying so, without a C and a C++ compiler.
  */
 class CudaKernelsHostTest extends CudaKernelsContract {
+    private Path dir;
+
     @Override
     Gpu openDevice() throws Exception {
-        Path dir = Files.createTempDirectory("shears-hostkernels");
+        dir = Files.createTempDirectory("shears-hostkernels");
         Path folder = HostKernels.build(dir);
         if (folder == null) return null;
         return Gpu.of(CudaDevice.open(Device.cuda(0), CudaDriver.probeFolders(List.of(folder))));
+    }
+
+    @Override
+    @org.junit.jupiter.api.AfterAll
+    void close() {
+        super.close();
+        if (dir == null) return;
+        try (var files = Files.walk(dir)) { // the loaded library may go too: the mapping stays until the JVM exits
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException e) {
+            // a temp folder left behind is not a test failure
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void theKernelBenchRunsEveryOp() {
+        List<String> lines = CudaKernelBench.run(gpu.device, 64, 1, false);
+        // header, column names, the launch, 5 ops + im2col/col2im for each of 3 stages, sgd, adam, cross-entropy, pooling, dropout
+        org.junit.jupiter.api.Assertions.assertEquals(2 + 1 + 3 * 7 + 5, lines.size(), String.join("\n", lines));
+        for (String line : lines.subList(2, lines.size())) org.junit.jupiter.api.Assertions.assertFalse(line.contains("not run"), line);
+        org.junit.jupiter.api.Assertions.assertEquals(0, gpu.device.allocatorStats().bytesInUse(), "the bench returns its buffers");
     }
 
     @Override

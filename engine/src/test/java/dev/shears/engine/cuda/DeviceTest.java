@@ -117,6 +117,12 @@ class DeviceTest {
         assertEquals(101, e.code());
         CudaException free = assertThrows(CudaException.class, () -> d.free(42));
         assertEquals("CUDA_ERROR_INVALID_VALUE", free.codeName());
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment bad = a.allocateFrom("bad ptx");
+            CudaException jit = assertThrows(CudaException.class, () -> d.loadModule(bad, "x.ptx"));
+            assertEquals("cuModuleLoadDataEx(x.ptx) failed: CUDA_ERROR_INVALID_PTX (218): JIT log: ptxas fatal: fake: bad PTX at line 1", jit.getMessage());
+            assertTrue(d.loadModule(a.allocateFrom(".version 9.0"), "good.ptx") != 0);
+        }
         CudaException unnamed = assertThrows(CudaException.class, () -> d.check("cuSomething", 222));
         assertEquals("cuSomething failed: CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222)", unnamed.getMessage(), "the table names what the driver does not");
     }

@@ -29,6 +29,7 @@ int cuGetErrorName(int e, const char **s) {
         case 3: *s = "CUDA_ERROR_NOT_INITIALIZED"; return 0;
         case 100: *s = "CUDA_ERROR_NO_DEVICE"; return 0;
         case 101: *s = "CUDA_ERROR_INVALID_DEVICE"; return 0;
+        case 218: *s = "CUDA_ERROR_INVALID_PTX"; return 0;
         default: *s = 0; return 1;
     }
 }
@@ -68,6 +69,20 @@ int cuDevicePrimaryCtxRetain(void **ctx, int d) { NEED_INIT; if (d != 0) return 
 int cuCtxSetCurrent(void *ctx) { return ctx == &context_token ? 0 : 201; }
 int cuCtxSynchronize(void) { return 0; }
 int cuModuleLoadData(void **m, const void *image) { if (!image) return 1; *m = (void *) 0x1000; return 0; }
+/* Options 5/6 (CU_JIT_ERROR_LOG_BUFFER and its size): an image starting with "bad" fails with CUDA_ERROR_INVALID_PTX and a log. */
+int cuModuleLoadDataEx(void **m, const void *image, unsigned n, int *options, void **values) {
+    char *log = 0;
+    size_t size = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (options[i] == 5) log = (char *) values[i];
+        if (options[i] == 6) size = (size_t) (uintptr_t) values[i];
+    }
+    if (image && strncmp((const char *) image, "bad", 3) == 0) {
+        if (log && size > 0) { strncpy(log, "ptxas fatal: fake: bad PTX at line 1", size - 1); log[size - 1] = 0; }
+        return 218;
+    }
+    return cuModuleLoadData(m, image);
+}
 #ifdef FAKE_EMULATE
 extern void *hostcuda_kernel(const char *name);
 extern void hostcuda_run(void *kernel, unsigned grid, unsigned block, void **params);
