@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs on a GPU host with no Java and no Maven, from what scripts/gpu-prepare.sh put in .gpu/:
-# nvidia-smi, where the CUDA libraries are, then, in order of importance (each section is skipped
-# once the run has used its time budget, GPU_BUDGET_S, default 420 s, so the whole stays under 8 min):
+# nvidia-smi, where the CUDA libraries are, then, in order of importance (a section is skipped when its
+# time limit would end past the budget, GPU_BUDGET_S, default 460 s, so the whole stays under 8 min):
 #  1. the device layer's JUnit tests (package dev.shears.engine.cuda: every CUDA kernel against its
 #     CPU twin, determinism, the caching allocator), kernels from NVRTC when the host has it;
 #  2. CudaKernelsGpuTest again with the PTX shipped in the jar (-Dshears.cuda.kernels=ptx), then
@@ -48,9 +48,11 @@ if [ "$rc" != 0 ]; then
   fi
 fi
 
-BUDGET_S="${GPU_BUDGET_S:-420}"
-in_budget() { # $1: what would run next
-  if [ "$SECONDS" -ge "$BUDGET_S" ]; then echo "== skipped (time budget of ${BUDGET_S}s used, ${SECONDS}s elapsed): $1" | tee -a "$OUT/skipped.txt"; return 1; fi
+BUDGET_S="${GPU_BUDGET_S:-460}"
+in_budget() { # $1: what would run next, $2: its time limit in seconds
+  if [ $((SECONDS + $2)) -gt "$BUDGET_S" ]; then
+    echo "== skipped: $1 (its ${2}s limit would end past the ${BUDGET_S}s budget; ${SECONDS}s elapsed)" | tee -a "$OUT/skipped.txt"; return 1
+  fi
 }
 
 # JUnit console run: $1 name of the output, $2 timeout, then selectors and -D options (before --)
@@ -68,20 +70,22 @@ junit() {
 
 if [ -f .gpu/junit-console.jar ] && [ -f .gpu/engine-tests.jar ]; then
   echo "== the device layer: dev.shears.engine.cuda (kernels from NVRTC when found, else the shipped PTX)"
-  in_budget "device tests" && junit cuda-device-tests 150 --select-package dev.shears.engine.cuda
+  in_budget "device tests" 150 && junit cuda-device-tests 150 --select-package dev.shears.engine.cuda
   echo "== CudaKernelsGpuTest with the PTX shipped in the jar"
-  in_budget "device tests (shipped PTX)" && junit cuda-device-tests-ptx 120 --select-class dev.shears.engine.cuda.CudaKernelsGpuTest -Dshears.cuda.kernels=ptx
+  in_budget "device tests (shipped PTX)" 120 && junit cuda-device-tests-ptx 120 --select-class dev.shears.engine.cuda.CudaKernelsGpuTest -Dshears.cuda.kernels=ptx
 else
   echo "== device tests skipped: .gpu/junit-console.jar or .gpu/engine-tests.jar missing" | tee "$OUT/cuda-device-tests.txt"
 fi
 
-if in_budget "CudaKernelBench"; then
+if in_budget "CudaKernelBench" 90; then
   echo "== CudaKernelBench: each device op on ResNet-32 b128 shapes (CUDA events)"
   timeout 90 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/engine.jar dev.shears.engine.cuda.CudaKernelBench 2>&1 | tee "$OUT/cuda-kernel-bench.txt"
   echo "== CudaKernelBench exit ${PIPESTATUS[0]} (${SECONDS}s elapsed)"
 fi
 
-if [ -f .gpu/junit-console.jar ] && [ -f .gpu/engine-tests.jar ] && in_budget "cuBLAS tests"; then
+if [ ! -f .gpu/junit-console.jar ] || [ ! -f .gpu/engine-tests.jar ]; then
+  echo "== JUnit skipped: .gpu/junit-console.jar or .gpu/engine-tests.jar missing" | tee "$OUT/gpu-tests.txt"
+elif in_budget "cuBLAS tests" 90; then
   echo "== JUnit: dev.shears.engine.nativelib (the GPU tests, and the CPU ones beside them)"
   timeout 90 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/junit-console.jar:.gpu/engine.jar:.gpu/engine-tests.jar \
     org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree --disable-ansi-colors \
@@ -89,11 +93,9 @@ if [ -f .gpu/junit-console.jar ] && [ -f .gpu/engine-tests.jar ] && in_budget "c
   rc=${PIPESTATUS[0]}
   echo "== JUnit exit $rc" | tee -a "$OUT/gpu-tests.txt"
   [ "$rc" = 0 ] || status=1
-else
-  echo "== JUnit skipped: .gpu/junit-console.jar or .gpu/engine-tests.jar missing" | tee "$OUT/gpu-tests.txt"
 fi
 
-if in_budget "CudaCheck"; then
+if in_budget "CudaCheck" 130; then
 echo "== CudaCheck"
 timeout 130 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -cp .gpu/engine.jar dev.shears.engine.nativelib.CudaCheck \
   --out "$OUT" --budget-s 60 2>&1 | tee "$OUT/cuda-check.txt"
@@ -102,12 +104,12 @@ echo "== CudaCheck exit $rc"
 [ "$rc" = 0 ] || status=1
 fi
 
-if [ -d .gpu/app ] && in_budget "bench train"; then
+if [ -d .gpu/app ]; then
   # ResNet-32 training step, batch 128, random data: every GEMM on the java path, then on cuBLAS
   # (transfers per call; the size rule keeps small GEMMs on the CPU), in the same run.
   for backend in java cuda; do
     echo "== bench train resnet32 b128, -Dshears.gemm=$backend"
-    in_budget "bench train $backend" || break
+    in_budget "bench train $backend" 150 || break
     timeout 150 "$JAVA" "${FLAGS[@]}" "${PROPS[@]}" -Dshears.gemm=$backend -cp '.gpu/app/*' dev.shears.cli.Main \
       bench train --model resnet32 --batch 128 --steps 6 --warmup 2 2>&1 | tee "$OUT/bench-train-$backend.txt"
   done
