@@ -6,6 +6,9 @@ What it writes, each with fixed seeds (SEEDS below), each file under 2 MB:
                              1x1 convolutions), widths 8/16/32/64 instead of 64..512, 10 classes,
                              input 2x3x64x64, exported the default way (eval mode: torch folds each
                              batch norm into the convolution before it).
+  resnet_fmnist.onnx         the same class at depth [1, 1, 1, 1] for Fashion-MNIST (1x28x28, 3x3 stem),
+                             dynamic batch: the command-line tests import it and then eval, prune,
+                             export and infer on the embedded Fashion-MNIST subset.
   resnet_small_bn.onnx       the same network and weights exported with TrainingMode.PRESERVE from
                              eval mode: the BatchNormalization nodes stay in the graph (training-graph
                              semantics) and run with their running statistics.
@@ -44,22 +47,22 @@ import torchvision
 from torchvision.models.resnet import BasicBlock, ResNet
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "src", "test", "resources", "onnx")
-SEEDS = {"resnet_small": 17, "mobilenet_v2_small": 23, "ops": 31, "resnet18": 1, "resnet34": 2, "resnet50": 3, "mobilenet_v2": 4}
+SEEDS = {"resnet_small": 17, "resnet_fmnist": 19, "mobilenet_v2_small": 23, "ops": 31, "resnet18": 1, "resnet34": 2, "resnet50": 3, "mobilenet_v2": 4}
 LIMIT = 2_000_000  # bytes per committed file
 FORMAT = "shears-onnx-fixture"
 VERSION = "1"
 
 
-def small_resnet():
+def small_resnet(blocks=2, channels=3, stem=7):
     """torchvision's ResNet-18 layout (BasicBlock, [2, 2, 2, 2]) at widths 8, 16, 32, 64."""
-    m = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=10)
+    m = ResNet(BasicBlock, [blocks] * 4, num_classes=10)
     m.inplanes = 8
-    m.conv1 = nn.Conv2d(3, 8, kernel_size=7, stride=2, padding=3, bias=False)
+    m.conv1 = nn.Conv2d(channels, 8, kernel_size=stem, stride=2 if stem == 7 else 1, padding=stem // 2, bias=False)
     m.bn1 = nn.BatchNorm2d(8)
-    m.layer1 = m._make_layer(BasicBlock, 8, 2)
-    m.layer2 = m._make_layer(BasicBlock, 16, 2, stride=2)
-    m.layer3 = m._make_layer(BasicBlock, 32, 2, stride=2)
-    m.layer4 = m._make_layer(BasicBlock, 64, 2, stride=2)
+    m.layer1 = m._make_layer(BasicBlock, 8, blocks)
+    m.layer2 = m._make_layer(BasicBlock, 16, blocks, stride=2)
+    m.layer3 = m._make_layer(BasicBlock, 32, blocks, stride=2)
+    m.layer4 = m._make_layer(BasicBlock, 64, blocks, stride=2)
     m.fc = nn.Linear(64, 10)
     for mod in m.modules():  # torchvision's init for the replaced modules
         if isinstance(mod, nn.Conv2d):
@@ -229,6 +232,14 @@ def main():
     x = torch.randn(2, 3, 64, 64, generator=gen)
     fixture("resnet_small", net, x, torch.onnx.TrainingMode.EVAL, 17, False, seed)
     fixture("resnet_small_bn", net, x, torch.onnx.TrainingMode.PRESERVE, 17, False, seed)
+
+    seed = SEEDS["resnet_fmnist"]
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    net = small_resnet(blocks=1, channels=1, stem=3)
+    randomise_batch_norms(net, gen)
+    x = torch.randn(2, 1, 28, 28, generator=gen)
+    fixture("resnet_fmnist", net, x, torch.onnx.TrainingMode.PRESERVE, 17, True, seed)
 
     seed = SEEDS["mobilenet_v2_small"]
     torch.manual_seed(seed)

@@ -78,7 +78,7 @@ class OnnxFixturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"resnet_small", "resnet_small_bn", "mobilenet_v2_small", "ops_opset10", "ops_opset17"})
+    @ValueSource(strings = {"resnet_small", "resnet_small_bn", "resnet_fmnist", "mobilenet_v2_small", "ops_opset10", "ops_opset17"})
     void importedLogitsMatchPyTorch(String name) {
         Recorded r = recorded(name);
         try (Network net = OnnxImport.read(resource(name + ".onnx"))) {

@@ -287,53 +287,48 @@ public final class Graph implements Layer {
     // ---------------------------------------------------------------- paths around prunable layers
 
     /**
-     * Names of the prunable weights (conv and linear) around which a path from the input to the
-     * output survives when that layer and every layer {@code dead} accepts are cut out (a join
-     * passes signal when any of its inputs does): the collapse verdict on the current masks.
+     * Names of the prunable weights (conv and linear) with a live path around them: a join one of
+     * whose inputs comes through the layer while another comes from upstream of the layer without
+     * crossing it or any layer {@code dead} accepts (empty conv/linear layers). Local, as a residual
+     * block's verdict: a dead layer further up does not make every layer below fatal.
      */
     public Set<String> weightsWithLivePathAround(Predicate<Layer> dead) {
-        Set<String> out = new LinkedHashSet<>();
-        for (int skip = 0; skip < reads.length; skip++) {
-            String w = prunableWeight(layers[skip]);
-            if (w == null) continue;
-            boolean[] reach = new boolean[shapes.length];
-            reach[0] = true;
-            for (int i = 0; i < reads.length; i++) {
-                if (i == skip || (layers[i] != null && dead.test(layers[i]))) continue;
-                boolean any = false, all = true;
-                for (int r : reads[i]) {
-                    any |= reach[r];
-                    all &= reach[r];
-                }
-                reach[i + 1] = layers[i] != null ? all : any;
-            }
-            if (reach[output]) out.add(w);
-        }
-        return out;
+        return weightsWithPathAround(l -> l != null && dead.test(l));
     }
 
     /**
-     * Names of the prunable weights with an identity path around them: a join one of whose inputs
-     * comes, through nodes holding no prunable weight, from a tensor upstream of the layer while
-     * another input comes through the layer (a residual block whose shortcut is the identity, a
-     * zero pad or a pool). A shortcut through a convolution does not count.
+     * Names of the prunable weights with an identity path around them: as
+     * {@link #weightsWithLivePathAround} where every layer holding a prunable weight cuts the path
+     * (a residual block whose shortcut is the identity, a zero pad or a pool; not a shortcut
+     * convolution).
      */
     public Set<String> weightsWithIdentityPathAround() {
+        return weightsWithPathAround(l -> prunableWeight(l) != null);
+    }
+
+    private Set<String> weightsWithPathAround(Predicate<Layer> cut) {
         int count = reads.length;
         Set<String> out = new LinkedHashSet<>();
-        for (int a = 0; a < count; a++) {
-            if (joins[a] == null) continue;
-            for (int j = 0; j < reads[a].length; j++) {
-                boolean[] free = freeAncestors(reads[a][j]);
-                boolean[] below = new boolean[count + 1]; // tensors downstream of a free source
-                for (int t = 0; t <= count; t++) below[t] = free[t];
-                for (int i = 0; i < count; i++) for (int r : reads[i]) below[i + 1] |= below[r];
-                for (int k = 0; k < reads[a].length; k++) {
-                    if (k == j) continue;
-                    boolean[] above = ancestors(reads[a][k]);
-                    for (int i = 0; i < count; i++) {
-                        String w = prunableWeight(layers[i]);
-                        if (w != null && above[i + 1] && below[reads[i][0]]) out.add(w);
+        for (int skip = 0; skip < count; skip++) {
+            String w = prunableWeight(layers[skip]);
+            if (w == null) continue;
+            boolean[] around = ancestors(reads[skip][0]); // upstream of the layer: where a path around it may start
+            for (int i = 0; i < count; i++) {
+                if (i == skip || (layers[i] != null && cut.test(layers[i]))) continue;
+                for (int r : reads[i]) around[i + 1] |= around[r];
+            }
+            boolean[] through = new boolean[count + 1]; // downstream of the layer
+            through[skip + 1] = true;
+            for (int i = skip + 1; i < count; i++) for (int r : reads[i]) through[i + 1] |= through[r];
+            search:
+            for (int j = 0; j < count; j++) {
+                if (joins[j] == null) continue;
+                for (int a = 0; a < reads[j].length; a++) {
+                    for (int b = 0; b < reads[j].length; b++) {
+                        if (a != b && through[reads[j][a]] && around[reads[j][b]]) {
+                            out.add(w);
+                            break search;
+                        }
                     }
                 }
             }
@@ -341,18 +336,7 @@ public final class Graph implements Layer {
         return out;
     }
 
-    /** Tensors from which t is reached through nodes without prunable weights (t included). */
-    private boolean[] freeAncestors(int t) {
-        boolean[] mark = new boolean[shapes.length];
-        mark[t] = true;
-        for (int i = reads.length - 1; i >= 0; i--) {
-            if (!mark[i + 1] || prunableWeight(layers[i]) != null) continue;
-            for (int r : reads[i]) mark[r] = true;
-        }
-        return mark;
-    }
-
-    /** Tensors from which t is reached at all (t included). */
+    /** Tensors from which t is reached (t included). */
     private boolean[] ancestors(int t) {
         boolean[] mark = new boolean[shapes.length];
         mark[t] = true;

@@ -4,7 +4,6 @@ import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
 import dev.shears.nn.Parameter;
 import dev.shears.nn.graph.GraphSpec;
-import dev.shears.nn.io.Checkpoint;
 import dev.shears.nn.models.ModelZoo;
 import dev.shears.nn.models.Network;
 import dev.shears.nn.onnx.OnnxProto.AttributeProto;
@@ -68,16 +67,6 @@ public final class OnnxImport {
             throw e;
         }
         return net;
-    }
-
-    /** Reads {@code onnx} and writes its model as a Shears checkpoint {@code out} (atomically); returns the spec written. */
-    public static GraphSpec toCheckpoint(Path onnx, Path out) {
-        try (Network net = read(onnx)) {
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("source", "onnx:" + onnx.getFileName());
-            Checkpoint.save(out, net, null, meta);
-            return GraphSpec.fromJson(net.spec().get(ModelZoo.GRAPH), out.toString());
-        }
     }
 
     /** One conversion: ONNX values to graph tensors, nodes to graph nodes, initializers to weights. */
@@ -255,10 +244,24 @@ public final class OnnxImport {
             return a.squeezed() ? "(" + a.shape()[0] + ", 1, 1)" : Shape.str(a.shape());
         }
 
-        /** A unique graph node name: {@code preferred} when free, else the ONNX node's name, made unique. */
+        /**
+         * A unique graph node name: {@code preferred} when free, else the module path in torch's
+         * node name ({@code /layer1/layer1.0/conv1/Conv} -> {@code layer1.0.conv1}), else the node's
+         * name with odd characters replaced, made unique.
+         */
         private String name(NodeProto n, String preferred) {
             if (preferred != null && !preferred.isEmpty() && names.add(preferred)) return preferred;
-            String base = n.name() == null || n.name().isEmpty() ? n.opType().toLowerCase(Locale.ROOT) + "_" + nodes.size() : n.name();
+            String raw = n.name() == null ? "" : n.name();
+            String base = raw.isEmpty() ? n.opType().toLowerCase(Locale.ROOT) + "_" + nodes.size() : raw;
+            String[] parts = raw.split("/");
+            if (raw.startsWith("/") && parts.length > 2) { // "", scopes..., op
+                String q = parts[1], last = parts[1];
+                for (int i = 2; i < parts.length - 1; i++) {
+                    q = parts[i].startsWith(last + ".") ? q.substring(0, q.length() - last.length()) + parts[i] : q + "." + parts[i];
+                    last = parts[i];
+                }
+                base = q;
+            }
             base = base.replaceAll("^/+", "").replace('/', '.').replaceAll("[^A-Za-z0-9._-]", "_");
             if (base.isEmpty()) base = n.opType().toLowerCase(Locale.ROOT);
             String s = base;
