@@ -105,7 +105,9 @@ final class Constants {
     private static Value constant(NodeProto node) {
         for (AttributeProto a : node.attribute()) {
             switch (a.name()) {
-                case "value": return of(a.t());
+                case "value":
+                    if (a.t() == null) throw new IllegalArgumentException("Constant's value attribute holds no tensor");
+                    return of(a.t());
                 case "value_float": return Value.ofFloats(new long[0], new float[] {a.f()});
                 case "value_floats": return Value.ofFloats(new long[] {a.floats().length}, a.floats().clone());
                 case "value_int": return Value.ofLongs(new long[0], new long[] {a.i()});
@@ -186,6 +188,7 @@ final class Constants {
         int n = (int) count(shape);
         if (a == null || a.t() == null) return Value.ofFloats(shape, new float[n]);
         Value v = of(a.t());
+        if (v.size() != 1) throw new IllegalArgumentException("ConstantOfShape value must be one number, got dims " + Arrays.toString(v.dims()));
         if (v.floating()) {
             float[] out = new float[n];
             Arrays.fill(out, v.floats()[0]);

@@ -99,8 +99,13 @@ public final class OnnxImport {
         }
 
         private OnnxFormatException error(String message) {
-            if (node == null) return new OnnxFormatException(source + ": " + message);
-            return new OnnxFormatException(source + ": node '" + node.name() + "' (" + node.opType() + "): " + message);
+            if (node == null) return new OnnxFormatException(oneLine(source + ": " + message));
+            return new OnnxFormatException(oneLine(source + ": node '" + node.name() + "' (" + node.opType() + "): " + message));
+        }
+
+        /** Control characters (a damaged name) shown as '?', so the message stays one line. */
+        private static String oneLine(String s) {
+            return s.replaceAll("\\p{Cntrl}", "?");
         }
 
         GraphSpec convert() {
@@ -125,6 +130,8 @@ public final class OnnxImport {
                     throw e;
                 } catch (IllegalArgumentException | ArithmeticException | IndexOutOfBoundsException e) {
                     throw error(e.getMessage());
+                } catch (NullPointerException | NegativeArraySizeException | java.util.NoSuchElementException e) { // a field the node needs is absent: a damaged or hand-made file
+                    throw error("is malformed (" + e.getMessage() + ")");
                 }
             }
             node = null;
@@ -171,6 +178,7 @@ public final class OnnxImport {
         }
 
         private void convert(NodeProto n) {
+            if (n.output().isEmpty() || n.output().getFirst().isEmpty()) throw error("has no output");
             String domain = n.domain() == null ? "" : n.domain();
             if (!domain.isEmpty() && !domain.equals("ai.onnx")) throw unsupported(n);
             String op = n.opType();
@@ -208,8 +216,8 @@ public final class OnnxImport {
 
         private OnnxFormatException unsupported(NodeProto n) {
             String domain = n.domain() == null || n.domain().isEmpty() ? "" : n.domain() + ".";
-            return new OnnxFormatException(source + ": node '" + n.name() + "' has op type '" + domain + n.opType() + "', which Shears does not import; supported: "
-                    + String.join(", ", SUPPORTED));
+            return new OnnxFormatException(oneLine(source + ": node '" + n.name() + "' has op type '" + domain + n.opType() + "', which Shears does not import; supported: "
+                    + String.join(", ", SUPPORTED)));
         }
 
         // ------------------------------------------------------------ values
