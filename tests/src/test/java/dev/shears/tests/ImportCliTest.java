@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code shears import} and then the usual verbs on the checkpoint alone (the ONNX file is gone):
- * a torchvision-style ResNet for Fashion-MNIST is evaluated, pruned with Global MP and fine-tuned
- * for an epoch on a small subset, exported sparse and run by {@code shears infer}; a file with an
+ * a torchvision-style ResNet for Fashion-MNIST is pruned with Global MP and fine-tuned for an epoch
+ * on a small subset, evaluated, exported sparse and run by {@code shears infer}; a file with an
  * operator outside the set is one line and exit code 2.
  */
 class ImportCliTest {
@@ -51,10 +51,6 @@ class ImportCliTest {
         assertTrue(im.out().contains("input [1, 28, 28], 10 classes"), im.out());
         Files.delete(onnx); // everything below reads the checkpoint only
 
-        Run eval = shears("eval", "--checkpoint", ck.toString(), "--batch", "100");
-        assertEquals(0, eval.code(), eval.err());
-        assertTrue(eval.out().startsWith("accuracy "), eval.out());
-
         Path run = dir.resolve("pruned");
         Run prune = shears("prune", "--checkpoint", ck.toString(), "--method", "global", "--sparsity", "0.9", "--finetune-epochs", "1",
                 "--lr", "0.01", "--train-size", "64", "--test-size", "32", "--batch", "32", "--progress", "off", "--out", run.toString());
@@ -62,6 +58,10 @@ class ImportCliTest {
         JsonObject report = JsonParser.parseString(Files.readString(run.resolve("report.json"))).getAsJsonObject().getAsJsonObject("totals");
         long n = report.get("weights").getAsLong();
         assertEquals(Math.round(0.9 * n), n - report.get("kept").getAsLong(), "exactly k pruned");
+
+        Run eval = shears("eval", "--checkpoint", run.resolve("pruned.safetensors").toString(), "--batch", "32"); // the run's 32 test images
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().startsWith("accuracy ") && eval.out().contains("on 32 test images"), eval.out());
 
         Path sparse = dir.resolve("model.sparse.safetensors");
         Run export = shears("export", "--checkpoint", run.resolve("pruned.safetensors").toString(), "--out", sparse.toString());
