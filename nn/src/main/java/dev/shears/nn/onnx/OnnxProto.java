@@ -171,6 +171,7 @@ public final class OnnxProto {
             int32Data = int32Data == null ? new int[0] : int32Data;
             int64Data = int64Data == null ? new long[0] : int64Data;
             doubleData = doubleData == null ? new double[0] : doubleData;
+            rawData = rawData != null && rawData.length == 0 ? null : rawData; // an empty raw_data is no raw_data
             docString = docString == null ? "" : docString;
         }
 

@@ -276,7 +276,7 @@ public final class OnnxWriter {
                 begin(out, 2, shapeSize(t));
                 for (Dimension d : t.shape()) {
                     begin(out, 1, size(d));
-                    if (d.dimParam() != null) str(out, 2, d.dimParam());
+                    if (d.dimParam() != null) out.writeString(2, d.dimParam()); // even "": a named-but-empty symbol is not an unknown dim
                     else if (d.dimValue() >= 0) out.writeInt64(1, d.dimValue());
                 }
             }
@@ -301,7 +301,7 @@ public final class OnnxWriter {
     }
 
     private static long size(Dimension d) {
-        if (d.dimParam() != null) return str(2, d.dimParam());
+        if (d.dimParam() != null) return CodedOutputStream.computeStringSize(2, d.dimParam());
         if (d.dimValue() >= 0) return CodedOutputStream.computeInt64Size(1, d.dimValue());
         return 0;
     }

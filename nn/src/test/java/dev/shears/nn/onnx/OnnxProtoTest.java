@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import com.google.protobuf.CodedOutputStream;
 import dev.shears.nn.onnx.OnnxProto.AttributeProto;
@@ -268,7 +270,7 @@ class OnnxProtoTest {
         t.flush();
         OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> OnnxReader.parse(tensor.toByteArray(), "tensor.pb"));
         assertTrue(e.getMessage().contains("not an ONNX model"), e.getMessage());
-        for (long seed = 0; seed < 300; seed++) {
+        qt().withExamples(300).forAll(longs().all()).checkAssert(seed -> {
             SplittableRandom r = new SplittableRandom(seed);
             byte[] junk = new byte[1 + r.nextInt(2000)];
             for (int i = 0; i < junk.length; i++) junk[i] = (byte) r.nextInt(256);
@@ -278,13 +280,13 @@ class OnnxProtoTest {
             } catch (OnnxFormatException ex) {
                 assertOneLine(ex, "junk.onnx");
             }
-        }
+        });
     }
 
     @Test
     void flippedBytesGiveAValidReadOrOneLineError() {
         byte[] bytes = OnnxWriter.toBytes(everyKind());
-        for (long seed = 0; seed < 500; seed++) {
+        qt().withExamples(500).forAll(longs().all()).checkAssert(seed -> {
             SplittableRandom r = new SplittableRandom(seed);
             byte[] b = bytes.clone();
             int flips = 1 + r.nextInt(4);
@@ -296,7 +298,80 @@ class OnnxProtoTest {
             } catch (RuntimeException e) {
                 fail("seed " + seed + " gave " + e);
             }
+        });
+    }
+
+    @Test
+    void randomModelsRoundTrip() {
+        qt().withExamples(200).forAll(longs().all()).checkAssert(seed -> {
+            ModelProto m = randomModel(new SplittableRandom(seed), 0);
+            assertEquals(canon(m), canon(OnnxReader.parse(OnnxWriter.toBytes(m), "random.onnx")), "seed " + seed);
+        });
+    }
+
+    private static final String[] NAMES = {"", "x", "conv1.weight", "layer1.0.bn1", "ünï ✂", "a\"b", "0"};
+
+    private static String name(SplittableRandom r) {
+        return NAMES[r.nextInt(NAMES.length)] + (r.nextBoolean() ? "" : Integer.toString(r.nextInt(1000)));
+    }
+
+    private static ModelProto randomModel(SplittableRandom r, int depth) {
+        List<OperatorSetIdProto> opsets = new java.util.ArrayList<>();
+        for (int i = r.nextInt(3); i > 0; i--) opsets.add(new OperatorSetIdProto(name(r), r.nextLong(-5, 100)));
+        return new ModelProto(1 + r.nextInt(10), opsets, name(r), name(r), name(r), r.nextLong(), name(r), randomGraph(r, depth));
+    }
+
+    private static GraphProto randomGraph(SplittableRandom r, int depth) {
+        List<NodeProto> nodes = new java.util.ArrayList<>();
+        for (int n = r.nextInt(4); n > 0; n--) {
+            List<AttributeProto> attrs = new java.util.ArrayList<>();
+            for (int a = r.nextInt(4); a > 0; a--) {
+                attrs.add(switch (r.nextInt(depth < 2 ? 7 : 6)) {
+                    case 0 -> AttributeProto.ofFloat(name(r), (float) r.nextGaussian());
+                    case 1 -> AttributeProto.ofInt(name(r), r.nextLong());
+                    case 2 -> AttributeProto.ofString(name(r), name(r));
+                    case 3 -> AttributeProto.ofInts(name(r), r.longs(r.nextInt(5)).toArray());
+                    case 4 -> AttributeProto.ofFloats(name(r), randomFloats(r, r.nextInt(5)));
+                    case 5 -> AttributeProto.ofTensor(name(r), randomTensor(r));
+                    default -> AttributeProto.ofGraph(name(r), randomGraph(r, depth + 1));
+                });
+            }
+            nodes.add(new NodeProto(List.of(name(r), name(r)), List.of(name(r)), name(r), name(r), name(r), attrs, name(r)));
         }
+        List<TensorProto> inits = new java.util.ArrayList<>();
+        for (int i = r.nextInt(4); i > 0; i--) inits.add(randomTensor(r));
+        List<ValueInfoProto> infos = new java.util.ArrayList<>();
+        for (int i = r.nextInt(3); i > 0; i--) {
+            List<Dimension> dims = new java.util.ArrayList<>();
+            for (int d = r.nextInt(5); d > 0; d--) dims.add(switch (r.nextInt(3)) {
+                case 0 -> Dimension.of(r.nextLong(0, Long.MAX_VALUE));
+                case 1 -> Dimension.param(name(r));
+                default -> Dimension.unknown();
+            });
+            infos.add(new ValueInfoProto(name(r), new TypeProto(r.nextInt(17), dims, r.nextBoolean() || !dims.isEmpty()), name(r)));
+        }
+        return new GraphProto(name(r), nodes, inits, infos, infos.reversed(), infos, name(r));
+    }
+
+    private static TensorProto randomTensor(SplittableRandom r) {
+        long[] dims = new long[r.nextInt(4)];
+        int n = 1;
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = r.nextInt(4);
+            n *= (int) dims[i];
+        }
+        return switch (r.nextInt(3)) {
+            case 0 -> TensorProto.ofFloats(name(r), dims, randomFloats(r, n));
+            case 1 -> TensorProto.ofFloatData(name(r), dims, randomFloats(r, n));
+            default -> TensorProto.ofLongs(name(r), dims, r.longs(n).toArray());
+        };
+    }
+
+    /** Floats with every bit pattern, NaN payloads and negative zero included. */
+    private static float[] randomFloats(SplittableRandom r, int n) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) f[i] = Float.intBitsToFloat(r.nextInt());
+        return f;
     }
 
     @Test
