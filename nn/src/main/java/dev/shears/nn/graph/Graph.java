@@ -128,7 +128,8 @@ public final class Graph implements Layer {
                     if (x.length != 1) throw new IllegalArgumentException("graph node '" + n.name() + "' (linear) reads " + Shape.str(x) + ", not (features)");
                     layers[i] = new Linear(p, n.name(), x[0], n.intAttribute("out"), n.booleanAttribute("bias"));
                 }
-                case "pad" -> layers[i] = new Pad2d(n.name(), x, n.intAttribute("top"), n.intAttribute("bottom"), n.intAttribute("left"), n.intAttribute("right"));
+                case "pad" -> layers[i] = new Pad2d(n.name(), x, optional(n, "front"), optional(n, "back"), n.intAttribute("top"), n.intAttribute("bottom"),
+                        n.intAttribute("left"), n.intAttribute("right"));
                 case "identity" -> layers[i] = new Identity(n.name(), x);
                 case "dropout" -> layers[i] = new Dropout(n.name(), x, n.floatAttribute("p"), 0);
                 case "add" -> joins[i] = new Add(n.name(), Arrays.asList(in));
@@ -149,6 +150,10 @@ public final class Graph implements Layer {
      * a relu reading a relu, which is never in place and so is a clip).
      */
     private static final Set<String> PRIVATE_INPUT_GRADIENT = Set.of("conv", "batchnorm", "linear", "clip", "scale", "pad", "concat", "relu");
+
+    private static int optional(GraphSpec.Node n, String key) {
+        return n.attributes().containsKey(key) ? n.intAttribute(key) : 0;
+    }
 
     /**
      * A ReLU may overwrite its input and its incoming gradient only when nobody else reads either:

@@ -622,13 +622,19 @@ public final class OnnxImport {
             }
             if (value != 0) throw error("pads with " + value + "; Shears pads with zeros");
             if (p == null || p.length != 8) throw error("pads " + Arrays.toString(p) + "; expected 8 values for (N, C, H, W)");
-            if (p[0] != 0 || p[1] != 0 || p[4] != 0 || p[5] != 0) throw error("pads " + Arrays.toString(p) + " pad the batch or channels; Shears pads H and W only");
+            if (p[0] != 0 || p[4] != 0) throw error("pads " + Arrays.toString(p) + " pad the batch; Shears pads channels, H and W");
             for (long v : p) if (v < 0) throw error("negative pads " + Arrays.toString(p) + " (cropping) are not supported");
-            int[] tblr = {(int) p[2], (int) p[6], (int) p[3], (int) p[7]};
-            String name = name(n, null);
-            names.remove(name);
-            Act y = padNode(n, name, x, tblr);
-            acts.put(n.output().getFirst(), y);
+            Map<String, String> a = new LinkedHashMap<>();
+            if (p[1] != 0 || p[5] != 0) {
+                a.put("front", Long.toString(p[1]));
+                a.put("back", Long.toString(p[5]));
+            }
+            a.put("top", Long.toString(p[2]));
+            a.put("bottom", Long.toString(p[6]));
+            a.put("left", Long.toString(p[3]));
+            a.put("right", Long.toString(p[7]));
+            int[] s = x.shape();
+            emit(n, name(n, null), "pad", List.of(x), a, new int[] {Math.toIntExact(s[0] + p[1] + p[5]), Math.toIntExact(s[1] + p[2] + p[6]), Math.toIntExact(s[2] + p[3] + p[7])}, false);
         }
 
         private void concat(NodeProto n) {

@@ -49,6 +49,17 @@ class GraphLayersGradientTest {
     }
 
     @Test
+    void padChannels() {
+        int n = 2, c = 2, h = 3, w = 2;
+        check("pad channels", new Pad2d("p", new int[] {c, h, w}, 1, 2, 0, 1, 1, 0), List.of(), n, (x, pr) -> {
+            double[] s = pad(x, n, c, h, w, 0, 1, 1, 0); // (n, c, 4, 3), then one zero channel in front and two behind
+            double[] y = new double[n * 5 * 12];
+            for (int b = 0; b < n; b++) System.arraycopy(s, b * c * 12, y, (b * 5 + 1) * 12, c * 12);
+            return y;
+        }, true, uniform(new SplittableRandom(6), n * c * h * w, -1, 1), 19);
+    }
+
+    @Test
     void clipAsRelu6AndAsRelu() {
         int n = 2;
         int[] shape = {2, 3, 3};
