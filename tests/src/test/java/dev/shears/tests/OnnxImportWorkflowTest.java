@@ -25,6 +25,7 @@ import dev.shears.nn.train.Progress;
 import dev.shears.nn.train.TrainConfig;
 import dev.shears.pruning.FineTune;
 import dev.shears.pruning.MinimumThreshold;
+import dev.shears.pruning.ModelTopology;
 import dev.shears.pruning.PruneOptions;
 import dev.shears.pruning.Pruning;
 import dev.shears.pruning.SparsityReport;
@@ -94,6 +95,19 @@ class OnnxImportWorkflowTest {
             SparsityReport r = Pruning.report(net);
             assertEquals(List.of("conv1.weight", "layer1.0.conv1.weight", "layer2.0.conv1.weight"), r.collapsedLayers());
             assertEquals(List.of("conv1.weight"), r.fatalLayers(), r.table());
+        }
+    }
+
+    @Test
+    void identityPathsComeFromTheGraph() {
+        try (Network net = OnnxImport.read(resource("resnet_small.onnx"))) {
+            java.util.function.Predicate<String> identity = ModelTopology.identityBypassed(net);
+            for (String block : List.of("layer1.0", "layer1.1", "layer2.1", "layer3.1", "layer4.1")) {
+                assertTrue(identity.test(block + ".conv1.weight") && identity.test(block + ".conv2.weight"), block + " has an identity shortcut");
+            }
+            for (String w : List.of("conv1.weight", "fc.weight", "layer2.0.conv1.weight", "layer2.0.downsample.0.weight", "layer4.0.conv2.weight")) {
+                assertFalse(identity.test(w), w + ": no identity path around it (a stem, a head, or a block with a shortcut convolution)");
+            }
         }
     }
 

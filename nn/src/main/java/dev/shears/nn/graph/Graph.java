@@ -80,9 +80,9 @@ public final class Graph implements Layer {
         if (uses[output] != 0) throw new IllegalArgumentException("graph '" + name + "': the output '" + spec.output() + "' is read by other nodes");
         layers = new Layer[count];
         joins = new MergeLayer[count];
-        for (int i = 0; i < count; i++) build(params, i, nodes.get(i));
         for (int i = 0; i < count; i++) {
             GraphSpec.Node n = nodes.get(i);
+            build(params, i, n);
             if (!Arrays.equals(shapes[i + 1], n.shape())) {
                 throw new IllegalArgumentException("graph '" + name + "': node '" + n.name() + "' (" + n.op() + ") outputs " + Shape.str(shapes[i + 1])
                         + " but the description says " + Shape.str(n.shape()));
