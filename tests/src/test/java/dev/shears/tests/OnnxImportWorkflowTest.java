@@ -137,6 +137,7 @@ class OnnxImportWorkflowTest {
             List<SparseInference.LayerChoice> choices = SparseInference.sparsify(net, 2, false);
             assertEquals(21, choices.size(), "every conv (groups 1) and the fc is a candidate");
             assertTrue(choices.stream().anyMatch(SparseInference.LayerChoice::sparse));
+            assertTrue(SparseInference.fusedStatus(net).startsWith("fused inference: off, layer 'graph' (Graph)"), SparseInference.fusedStatus(net));
             OnnxFixturesTest.assertClose("sparse path", dense, forward(net, rec.input(), rec.inputShape()));
             SparseExport.write(file, net);
             try (Workspace m2 = new Workspace("m2"); Network loaded = SparseExport.load(file, m2)) {
