@@ -460,7 +460,7 @@ public final class OnnxImport {
                 throw error("multiplies by '" + tensorName(n, 1 - ai) + "'" + (c == null ? "" : " with dims " + Arrays.toString(c.dims()))
                         + "; Shears imports Mul by one constant number");
             }
-            unary(n, "scale", Map.of("factor", Float.toString((float) c.scalar("factor"))));
+            emit(n, name(n, null), "scale", List.of(x), Map.of("factor", Float.toString((float) c.scalar("factor"))), x.shape(), x.squeezed());
         }
 
         private void pool(NodeProto n) {
