@@ -12,7 +12,8 @@ import java.util.List;
  * index computations exporters write around them (torch's F.pad at opset 11+ builds its pads
  * with ConstantOfShape, Concat, Reshape, Slice, Transpose and Cast; Identity copies of weights):
  * each op here runs on constants only, at import time. Floats stay float32, integer types become
- * int64. Not an executor for activations: those become graph nodes. Pinned by OnnxImportTest.
+ * int64. Not an executor for activations: those become graph nodes. Pinned by OnnxFixturesTest
+ * (torch's opset-17 F.pad subgraph) and OnnxImportTest.
  */
 final class Constants {
     private Constants() {}

@@ -336,8 +336,7 @@ public final class OnnxImport {
             a.put("bias", Boolean.toString(b != null));
             weights.put(name + ".weight", w.asFloats());
             if (b != null) weights.put(name + ".bias", b.asFloats());
-            Act y = emit(n, name, "conv", List.of(in), a, new int[] {out, oh, ow}, false);
-            acts.put(n.output().getFirst(), y);
+            emit(n, name, "conv", List.of(in), a, new int[] {out, oh, ow}, false);
         }
 
         private int outSize(int in, int k, int stride, int pad) {
