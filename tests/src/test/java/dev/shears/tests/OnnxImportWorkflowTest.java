@@ -137,12 +137,25 @@ class OnnxImportWorkflowTest {
             List<SparseInference.LayerChoice> choices = SparseInference.sparsify(net, 2, false);
             assertEquals(21, choices.size(), "every conv (groups 1) and the fc is a candidate");
             assertTrue(choices.stream().anyMatch(SparseInference.LayerChoice::sparse));
-            assertTrue(SparseInference.fusedStatus(net).startsWith("fused inference: off, layer 'graph' (Graph)"), SparseInference.fusedStatus(net));
+            assertTrue(SparseInference.fusedStatus(net).startsWith("fused inference: off, convolution 'conv1' (groups 1, kernel 7"), SparseInference.fusedStatus(net));
             OnnxFixturesTest.assertClose("sparse path", dense, forward(net, rec.input(), rec.inputShape()));
             SparseExport.write(file, net);
             try (Workspace m2 = new Workspace("m2"); Network loaded = SparseExport.load(file, m2)) {
                 assertArrayEquals(dense, forward(loaded, rec.input(), rec.inputShape()), "the sparse file loads as the masked dense model");
             }
+        }
+    }
+
+    @Test
+    void prunedMobileNetGraphRunsTheFusedPath() {
+        OnnxFixturesTest.Recorded rec = recorded("mobilenet_v2_small");
+        try (Network net = OnnxImport.read(resource("mobilenet_v2_small.onnx")); Workspace masks = new Workspace("masks")) {
+            Pruning.prune(net, "global", 0.9, PruneOptions.DEFAULT, null, masks);
+            float[] dense = forward(net, rec.input(), rec.inputShape());
+            SparseInference.sparsify(net, 2, false);
+            assertTrue(SparseInference.fused(net), SparseInference.fusedStatus(net));
+            assertTrue(SparseInference.fusedStatus(net).contains("52 fused convolutions"), SparseInference.fusedStatus(net));
+            OnnxFixturesTest.assertClose("fused path", dense, forward(net, rec.input(), rec.inputShape()));
         }
     }
 

@@ -10,6 +10,7 @@ import dev.shears.nn.Parameter;
 import dev.shears.nn.models.ModelConfig;
 import dev.shears.nn.models.ModelZoo;
 import dev.shears.nn.models.Network;
+import dev.shears.nn.models.SparseInference;
 import dev.shears.nn.onnx.OnnxExport;
 import dev.shears.nn.onnx.OnnxImport;
 import dev.shears.pruning.PruneOptions;
@@ -22,19 +23,20 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * import(export(m)) computes m's logits: zoo models with non-trivial batch-norm statistics,
  * pruned to 90% (so the zeros travel), exported with batch norm as nodes and folded, imported
- * back as graphs. Tolerance 1e-4 + 1e-3 |expected| (folding reorders the arithmetic).
+ * back as graphs, then run again through the sparse path (fused where the graph allows). Tolerance
+ * 1e-4 + 1e-3 |expected| (folding reorders the arithmetic).
  */
 class OnnxRoundTripTest {
     @ParameterizedTest(name = "{0} {1} fold={2}")
     @CsvSource({
-        "lenet5, '', false",
-        "resnet20, shortcut=A, false",
-        "resnet20, shortcut=B, true",
-        "mobilenet-v1, multiplier=0.25, true",
-        "mobilenet-v2-cifar, '', false",
-        "wrn-10-1, dropout=0.3, false",
+        "lenet5, '', false, false",
+        "resnet20, shortcut=A, false, false",
+        "resnet20, shortcut=B, true, true",
+        "mobilenet-v1, multiplier=0.25, true, true",
+        "mobilenet-v2-cifar, '', false, true",
+        "wrn-10-1, dropout=0.3, false, false",
     })
-    void importOfExportGivesTheSameLogits(String name, String option, boolean fold) {
+    void importOfExportGivesTheSameLogits(String name, String option, boolean fold, boolean fusable) {
         ModelConfig cfg = name.equals("lenet5") ? ModelConfig.mnist() : ModelConfig.of(3, 16, 16, 10);
         if (!option.isEmpty()) cfg = cfg.with(option.split("=")[0], option.split("=")[1]);
         try (Network m = ModelZoo.create(name, cfg.withSeed(3)); Workspace masks = new Workspace("masks")) {
@@ -59,6 +61,9 @@ class OnnxRoundTripTest {
                 assertClose(name + " round trip", expected, forward(back, x, shape));
                 long prunable = m.parameters().stream().filter(Parameter::prunable).mapToLong(Parameter::size).sum();
                 assertEquals(prunable, back.parameters().stream().filter(Parameter::prunable).mapToLong(Parameter::size).sum(), "same prunable weights");
+                SparseInference.sparsify(back, 2, false); // the sparse layers, and the fused path where the graph is made of what it covers
+                assertEquals(fusable, SparseInference.fused(back), SparseInference.fusedStatus(back));
+                assertClose(name + " round trip, sparse", expected, forward(back, x, shape));
             }
         }
     }
