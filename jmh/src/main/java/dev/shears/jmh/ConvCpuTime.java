@@ -32,11 +32,14 @@ public final class ConvCpuTime {
             for (int[] s : shapes) {
                 int oc = s[0], ckk = s[0] * 9, cols = s[1] * s[1] * s[2];
                 MemorySegment dy = random(arena, (long) oc * cols, 1), col = random(arena, (long) ckk * cols, 2);
-                MemorySegment dw = arena.allocate(4L * oc * ckk, 64);
-                String[] names = {"dW.gemm_nt", "dW.rowdot"};
+                MemorySegment dw = random(arena, (long) oc * ckk, 3), y = arena.allocate(4L * oc * cols, 64);
+                MemorySegment dcol = arena.allocate(4L * ckk * cols, 64);
+                String[] names = {"dW.gemm_nt", "dW.rowdot", "y.gemm_nn", "dcol.gemm_tn"};
                 Runnable[] ops = {
                     () -> Gemm.sgemm(false, true, oc, ckk, cols, 1f, dy, 0, cols, col, 0, cols, 1f, dw, 0, ckk),
                     () -> RowDot.accumulate(oc, ckk, cols, dy, 0, cols, col, 0, cols, dw, 0, ckk),
+                    () -> Gemm.sgemm(false, false, oc, cols, ckk, 1f, dw, 0, ckk, col, 0, cols, 0f, y, 0, cols),
+                    () -> Gemm.sgemm(true, false, ckk, cols, oc, 1f, dw, 0, ckk, dy, 0, cols, 0f, dcol, 0, cols),
                 };
                 double[][] us = new double[ops.length][rounds];
                 int reps = Math.max(1, 2_000_000 / (oc * ckk * cols / 16));

@@ -13,7 +13,8 @@ import java.lang.foreign.ValueLayout;
  * kernels; depthwise convolutions run the {@link DepthwiseKernel} twins plane by plane. Backward:
  * dW against recomputed columns, by row dots along the pixels ({@link RowDot}) for few output
  * channels, else by GEMM (per-lane partial sums added in lane order, so results do not depend on
- * timing), dx by GEMM + col2im. Not a layer: no parameters, no allocation of
+ * timing), dx by GEMM + col2im, or for "same" stride-1 convolutions with few output channels as
+ * the convolution of dy with the flipped weight (see {@link #transposedInputGradient}). Not a layer: no parameters, no allocation of
  * activations. Pinned by ConvTest (against a double reference) and GradientCheckTest.
  */
 public final class Conv {
@@ -48,6 +49,8 @@ public final class Conv {
         final int batch, chunk, chunks, lanes;
         final long columnStride, rowStride; // floats of one lane's columns / rows scratch
         final double[][] biasSums;          // (lanes, out) per-lane bias gradient sums
+        final ConvGeometry dyGeometry;      // transposed input gradient: im2col of one dy image, else null
+        final MemorySegment flipped;        // transposed input gradient: (in, out*k*k) flipped weight, else null
         final float[][] planeIn, planeOut, planeGrad, taps; // depthwise, per thread
         final double[][] tapSums;
 
@@ -66,6 +69,8 @@ public final class Conv {
                 chunk = chunks = lanes = 1;
                 columnStride = rowStride = 0;
                 biasSums = null;
+                dyGeometry = null;
+                flipped = null;
                 return;
             }
             planeIn = planeOut = planeGrad = taps = null;
@@ -75,7 +80,11 @@ public final class Conv {
             chunk = (int) Math.max(1, Math.min(fair, Math.max(1, columnFloats) / perSample));
             chunks = (batch + chunk - 1) / chunk;
             lanes = Math.min(threads, chunks);
-            columnStride = perSample * chunk;
+            boolean transposed = inputGradient && transposedInputGradient(s);
+            dyGeometry = transposed ? ConvGeometry.square(s.out(), s.outH(), s.outW(), s.kernel(), 1, s.pad()) : null;
+            flipped = transposed ? java.lang.foreign.Arena.ofAuto().allocate(4L * s.in() * s.out() * s.kernel() * s.kernel(), 64) : null;
+            // the columns of one dy image (out*k*k, p) reuse the lane's columns once dW is done
+            columnStride = Math.max(perSample * chunk, transposed ? (long) s.out() * s.kernel() * s.kernel() * s.pixels() : 0);
             rowStride = chunk > 1 ? (long) s.out() * s.pixels() * chunk : 0;
             biasSums = new double[lanes][s.out()];
         }
@@ -91,6 +100,19 @@ public final class Conv {
         /** Floats of per-lane weight-gradient partial sums, 0 with one lane. */
         public long partialFloats() { return lanes > 1 && !shape.depthwise() ? shape.weightSize() * lanes : 0; }
     }
+
+    /**
+     * Whether dx runs as the convolution of dy with the flipped, transposed weight (im2col of dy,
+     * then a GEMM with K = out*k*k) instead of W^T x dy (K = out) + col2im: for "same" stride-1
+     * convolutions with few output channels, where K = out is too short for the GEMM's micro-kernel
+     * (its stores outweigh its multiply-adds: 16 x 3x3 x 32x32, 40 against 100 GFLOP/s, jmh ConvCpuTime).
+     */
+    static boolean transposedInputGradient(ConvShape s) {
+        return s.groups() == 1 && s.stride() == 1 && s.kernel() > 1 && 2 * s.pad() == s.kernel() - 1 && s.out() <= TRANSPOSED_DX_MAX_OUT;
+    }
+
+    /** Up to this many output channels dx runs transposed (see {@link #transposedInputGradient}). */
+    static final int TRANSPOSED_DX_MAX_OUT = 16;
 
     /** A plan for {@code batch} samples with im2col chunks of at most {@code columnFloats} per lane. */
     public static Plan plan(ConvShape shape, int batch, long columnFloats, boolean inputGradient) {
@@ -210,6 +232,8 @@ public final class Conv {
         MemorySegment partials = lanes > 1 ? scratch.partials() : dw;
         if (lanes > 1) partials.asSlice(0, wsize * lanes * 4).fill((byte) 0);
         for (double[] sums : plan.biasSums) java.util.Arrays.fill(sums, 0);
+        boolean transposed = dx != null && plan.dyGeometry != null;
+        if (transposed) flip(s, w, plan.flipped);
         overChunks(plan, n, (lane, n0, nb) -> {
             int cols = nb * p;
             MemorySegment rows = dy;
@@ -237,6 +261,16 @@ public final class Conv {
                 for (int o = 0; o < oc; o++) plan.biasSums[lane][o] += Reductions.sum(rows, rowsOff + (long) o * cols, cols);
             }
             if (dx == null) return;
+            if (transposed) { // dx[b] (in, p) = flipped (in, out*k*k) x im2col(dy[b]) (out*k*k, p), one image at a time
+                int kk = s.kernel() * s.kernel();
+                for (int b = n0; b < n0 + nb; b++) {
+                    MemorySegment dcols = scratch.columns();
+                    long dcolsOff = lane * plan.columnStride;
+                    Im2col.im2colBatch(plan.dyGeometry, 1, dy, b * s.outputSize(), dcols, dcolsOff);
+                    Gemm.sgemm(false, false, s.in(), p, oc * kk, 1f, plan.flipped, 0, oc * kk, dcols, dcolsOff, p, 0f, dx, b * s.inputSize(), p);
+                }
+                return;
+            }
             MemorySegment dcol = direct ? dx : scratch.columns(); // the columns are dead once dW is done
             long dcolOff = direct ? n0 * s.inputSize() : lane * plan.columnStride;
             for (int g = 0; g < groups; g++) {
@@ -257,6 +291,18 @@ public final class Conv {
                 double sum = 0;
                 for (double[] sums : plan.biasSums) sum += sums[o];
                 db.setAtIndex(F, o, db.getAtIndex(F, o) + (float) sum);
+            }
+        }
+    }
+
+    /** flipped[ci][(o*k + i)*k + j] = w[o][ci][k-1-i][k-1-j]: the weight of the convolution that maps dy to dx (groups 1, stride 1). */
+    private static void flip(ConvShape s, MemorySegment w, MemorySegment flipped) {
+        int c = s.in(), oc = s.out(), k = s.kernel(), kk = k * k;
+        for (int o = 0; o < oc; o++) {
+            for (int ci = 0; ci < c; ci++) {
+                for (int t = 0; t < kk; t++) {
+                    flipped.setAtIndex(F, ((long) ci * oc + o) * kk + t, w.getAtIndex(F, ((long) o * c + ci) * kk + (kk - 1 - t)));
+                }
             }
         }
     }

@@ -29,6 +29,8 @@ class ConvTest {
         {1, 3, 5, 5, 4, 1, 1, 0, 1, 1 << 18},  // pointwise, one sample: x is the column matrix
         {3, 3, 5, 6, 4, 1, 2, 0, 1, 1 << 18},  // 1x1 stride 2
         {2, 2, 8, 8, 3, 5, 1, 0, 1, 1 << 18},  // 5x5, no padding
+        {3, 4, 6, 5, 6, 5, 1, 2, 1, 2 * 100 * 30}, // 5x5 "same": dx as the flipped convolution, chunks of 2 and 1
+        {2, 17, 5, 7, 17, 3, 1, 1, 1, 1 << 18}, // 17 out channels: dx back on W^T x dy + col2im
         {2, 5, 9, 7, 5, 3, 1, 1, 5, 1 << 18},  // depthwise
         {2, 4, 7, 6, 4, 3, 2, 1, 4, 1 << 18},  // depthwise stride 2
         {3, 6, 4, 4, 6, 3, 1, 1, 6, 1 << 18},  // depthwise 4x4 planes (the wide loop's small case)
@@ -105,6 +107,16 @@ class ConvTest {
                 }
             }
         }
+    }
+
+    @Test
+    void transposedInputGradientCoversSameStrideOneConvolutionsWithFewOutputs() {
+        assertTrue(Conv.transposedInputGradient(new ConvShape(16, 32, 32, 16, 3, 1, 1, 1)));
+        assertTrue(Conv.transposedInputGradient(new ConvShape(4, 6, 5, 6, 5, 1, 2, 1)));
+        assertFalse(Conv.transposedInputGradient(new ConvShape(16, 32, 32, 32, 3, 2, 1, 1)), "stride 2");
+        assertFalse(Conv.transposedInputGradient(new ConvShape(17, 5, 7, 17, 3, 1, 1, 1)), "17 outputs");
+        assertFalse(Conv.transposedInputGradient(new ConvShape(8, 5, 5, 8, 3, 1, 1, 2)), "groups");
+        assertFalse(Conv.transposedInputGradient(new ConvShape(8, 5, 5, 8, 1, 1, 0, 1)), "1x1");
     }
 
     @Test
