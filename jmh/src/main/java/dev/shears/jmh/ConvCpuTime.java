@@ -1,6 +1,8 @@
 package dev.shears.jmh;
 
+import dev.shears.engine.kernels.ConvGeometry;
 import dev.shears.engine.kernels.Gemm;
+import dev.shears.engine.kernels.Im2col;
 import dev.shears.engine.kernels.RowDot;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -34,12 +36,20 @@ public final class ConvCpuTime {
                 MemorySegment dy = random(arena, (long) oc * cols, 1), col = random(arena, (long) ckk * cols, 2);
                 MemorySegment dw = random(arena, (long) oc * ckk, 3), y = arena.allocate(4L * oc * cols, 64);
                 MemorySegment dcol = arena.allocate(4L * ckk * cols, 64);
-                String[] names = {"dW.gemm_nt", "dW.rowdot", "y.gemm_nn", "dcol.gemm_tn"};
+                MemorySegment x = random(arena, (long) oc * s[1] * s[1] * s[2], 4), xm = random(arena, (long) oc * s[1] * s[1] * s[2] + 128, 4), dx = arena.allocate(4L * oc * s[1] * s[1] * s[2], 64);
+                ConvGeometry g = ConvGeometry.square(oc, s[1], s[1], 3, 1, 1), g2 = ConvGeometry.square(oc, 2 * s[1], 2 * s[1], 3, 2, 1);
+                MemorySegment x2 = random(arena, 4L * oc * s[1] * s[1] * s[2], 5), dx2 = arena.allocate(16L * oc * s[1] * s[1] * s[2], 64);
+                String[] names = {"dW.gemm_nt", "dW.rowdot", "y.gemm_nn", "dcol.gemm_tn", "im2col", "im2col.margin", "col2im", "im2col.stride2", "col2im.stride2"};
                 Runnable[] ops = {
                     () -> Gemm.sgemm(false, true, oc, ckk, cols, 1f, dy, 0, cols, col, 0, cols, 1f, dw, 0, ckk),
                     () -> RowDot.accumulate(oc, ckk, cols, dy, 0, cols, col, 0, cols, dw, 0, ckk),
                     () -> Gemm.sgemm(false, false, oc, cols, ckk, 1f, dw, 0, ckk, col, 0, cols, 0f, y, 0, cols),
                     () -> Gemm.sgemm(true, false, ckk, cols, oc, 1f, dw, 0, ckk, dy, 0, cols, 0f, dcol, 0, cols),
+                    () -> Im2col.im2colBatch(g, s[2], x, 0, col, 0),
+                    () -> Im2col.im2colBatch(g, s[2], xm, 64, col, 0),
+                    () -> Im2col.col2imBatch(g, s[2], col, 0, dx, 0),
+                    () -> Im2col.im2colBatch(g2, s[2], x2, 0, col, 0),
+                    () -> Im2col.col2imBatch(g2, s[2], col, 0, dx2, 0),
                 };
                 double[][] us = new double[ops.length][rounds];
                 int reps = Math.max(1, 2_000_000 / (oc * ckk * cols / 16));
@@ -54,8 +64,10 @@ public final class ConvCpuTime {
                 double flops = 2.0 * oc * ckk * cols;
                 for (int o = 0; o < ops.length; o++) {
                     double med = median(us[o]);
-                    System.out.println(String.format(Locale.ROOT, "conv%dx%d_x%d.%s %.1f us (%.1f GFLOP/s, thread CPU time, median of %d)",
-                            s[1], s[1], s[2], names[o], med, flops / med / 1e3, rounds));
+                    String rate = o < 4 ? String.format(Locale.ROOT, "%.1f GFLOP/s", flops / med / 1e3)
+                            : String.format(Locale.ROOT, "%.2f GB/s of columns", 4.0 * ckk * cols / med / 1e3);
+                    System.out.println(String.format(Locale.ROOT, "conv%dx%d_x%d.%s %.1f us (%s, thread CPU time, median of %d)",
+                            s[1], s[1], s[2], names[o], med, rate, rounds));
                 }
             }
         }
