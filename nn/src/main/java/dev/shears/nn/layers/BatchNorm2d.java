@@ -69,6 +69,8 @@ public final class BatchNorm2d implements Layer {
     public Tensor runningMean() { return runningMean; }
     public Tensor runningVar() { return runningVar; }
     public double eps() { return eps; }
+    /** PyTorch's momentum: running = (1 - momentum) * running + momentum * batch statistic. */
+    public double momentum() { return momentum; }
 
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return new int[] {c, h, w}; }

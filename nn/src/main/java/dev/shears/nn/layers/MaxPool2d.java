@@ -37,6 +37,9 @@ public final class MaxPool2d implements Layer {
         this.ow = Shapes.outSize(name, w, kernel, stride, padding);
     }
 
+    public int kernel() { return k; }
+    public int stride() { return stride; }
+    public int padding() { return pad; }
     @Override public String name() { return name; }
     @Override public int[] inputShape() { return new int[] {c, h, w}; }
     @Override public int[] outputShape() { return new int[] {c, oh, ow}; }

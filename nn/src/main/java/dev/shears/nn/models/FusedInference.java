@@ -282,17 +282,7 @@ final class FusedInference implements AutoCloseable {
         int oc = wShape[0], cols = wShape[1] * wShape[2] * wShape[3];
         float[] w = masked(conv.weight());
         float[] bias = conv.bias() == null ? null : conv.bias().value().toFloatArray();
-        if (bn != null) {
-            float[] g = bn.weight().value().toFloatArray(), be = bn.bias().value().toFloatArray();
-            float[] mu = bn.runningMean().toFloatArray(), var = bn.runningVar().toFloatArray();
-            float[] folded = new float[oc];
-            for (int o = 0; o < oc; o++) {
-                double scale = g[o] / Math.sqrt(var[o] + bn.eps());
-                for (int j = 0; j < cols; j++) w[o * cols + j] = (float) (w[o * cols + j] * scale);
-                folded[o] = (float) (be[o] + ((bias == null ? 0 : bias[o]) - mu[o]) * scale);
-            }
-            bias = folded;
-        }
+        if (bn != null) bias = BatchNormFolding.fold(w, bias, bn);
         SparseMatrix s;
         if (depthwise) { // row o holds its own k*k taps, in columns o*k*k + tap
             int[] rowStart = new int[oc + 1];
