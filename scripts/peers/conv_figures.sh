@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The figures of docs/convolution.md, peers back to back (a shared machine: run it whole, read
-# medians and thread/process CPU times). Builds shears.jar and jmh/target/benchmarks.jar, exports
-# the ONNX peers' models into target/onnx/ (generated, not committed), then prints name/value lines.
+# medians and thread/process CPU times). Builds shears.jar and jmh/target/benchmarks.jar, then prints
+# name/value lines. ORT runs Shears' own ONNX export of the same model (InferVsOrt's "shears"
+# argument: same weights, logits compared); scripts/peers/export_onnx.py writes PyTorch exports instead.
 # usage: scripts/peers/conv_figures.sh [train|infer|all] [rounds]   (extra JVM flags: CONV_JAVA_OPTS, e.g. -Dshears.simd=256)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,15 +29,14 @@ if [ "$what" = train ] || [ "$what" = all ]; then
   done
 fi
 if [ "$what" = infer ] || [ "$what" = all ]; then
-  [ -f target/onnx/mobilenet-v1.onnx ] || (cd scripts/peers && /usr/bin/python3 export_onnx.py ../../target/onnx >/dev/null 2>&1)
   for r in $(seq "$rounds"); do
     for t in 1 2; do
       for s in 0.9 0.95 0.98; do
         echo "# round $r threads $t resnet32 sparsity $s"
-        "${java[@]}" -Dshears.threads="$t" -cp jmh/target/benchmarks.jar dev.shears.jmh.InferVsOrt resnet32 3x32x32 10 target/onnx/resnet32.onnx "$s" 200 30 2>&1 | quiet | grep -v '^#'
+        "${java[@]}" -Dshears.threads="$t" -cp jmh/target/benchmarks.jar dev.shears.jmh.InferVsOrt resnet32 3x32x32 10 shears "$s" 200 30 2>&1 | quiet | grep -v '^#'
       done
       echo "# round $r threads $t mobilenet-v1 sparsity 0.95"
-      "${java[@]}" -Dshears.threads="$t" -cp jmh/target/benchmarks.jar dev.shears.jmh.InferVsOrt mobilenet-v1 3x224x224 1000 target/onnx/mobilenet-v1.onnx 0.95 30 5 2>&1 | quiet | grep -v '^#'
+      "${java[@]}" -Dshears.threads="$t" -cp jmh/target/benchmarks.jar dev.shears.jmh.InferVsOrt mobilenet-v1 3x224x224 1000 shears 0.95 30 5 2>&1 | quiet | grep -v '^#'
     done
   done
 fi

@@ -12,6 +12,7 @@ import dev.shears.nn.models.ModelConfig;
 import dev.shears.nn.models.ModelZoo;
 import dev.shears.nn.models.Network;
 import dev.shears.nn.models.SparseInference;
+import dev.shears.nn.onnx.OnnxExport;
 import dev.shears.pruning.PruneOptions;
 import dev.shears.pruning.Pruning;
 import java.lang.management.ManagementFactory;
@@ -33,7 +34,9 @@ import java.util.SplittableRandom;
  * CPU time (ORT with one intra-op thread runs on the caller). ORT gets as many intra-op threads as
  * the Shears pool. Sparse: Global MP at the given sparsity, SparseInference's per-layer choice.
  * Not a JMH benchmark (a plain main, for CPU time); weights are random (timing does not depend on
- * them for dense kernels). How to run (ONNX files from scripts/peers/export_onnx.py):
+ * them for dense kernels). ONNX_FILE "shears" exports the zoo model itself (OnnxExport, batch norm
+ * folded) so ORT runs the same weights, and prints the logits' max difference. How to run (ONNX
+ * files from scripts/peers/export_onnx.py, or "shears"):
  *   java -Dshears.threads=1 --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
  *        -cp jmh/target/benchmarks.jar dev.shears.jmh.InferVsOrt resnet32 3x32x32 10 onnx/resnet32.onnx 0.95 [iters]
  */
@@ -48,8 +51,11 @@ public final class InferVsOrt {
         String model = args[0];
         String[] d = args[1].split("x");
         int c = Integer.parseInt(d[0]), h = Integer.parseInt(d[1]), w = Integer.parseInt(d[2]), classes = Integer.parseInt(args[2]);
-        Path onnx = Path.of(args[3]);
-        if (!Files.isRegularFile(onnx)) throw new IllegalArgumentException("ONNX file " + onnx + " not found; write it with scripts/peers/export_onnx.py");
+        boolean own = args[3].equals("shears"); // ORT runs Shears' own ONNX export of this very model (same weights)
+        Path onnx = own ? Files.createTempFile("infer-vs-ort", ".onnx") : Path.of(args[3]);
+        if (!own && !Files.isRegularFile(onnx)) {
+            throw new IllegalArgumentException("ONNX file " + onnx + " not found; write it with scripts/peers/export_onnx.py, or pass 'shears' to export the zoo model");
+        }
         double sparsity = Double.parseDouble(args[4]);
         int iters = args.length > 5 ? Integer.parseInt(args[5]) : 100, warmup = args.length > 6 ? Integer.parseInt(args[6]) : 20;
         int threads = Parallel.threads();
@@ -62,8 +68,8 @@ public final class InferVsOrt {
             so.setInterOpNumThreads(1);
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            try (OrtSession ort = env.createSession(onnx.toString(), so);
-                 Network net = ModelZoo.create(model, new ModelConfig(c, h, w, classes, 0, Map.of()));
+            try (Network net = ModelZoo.create(model, new ModelConfig(c, h, w, classes, 0, Map.of()));
+                 OrtSession ort = env.createSession(exportIfOwn(own, net, onnx), so);
                  Workspace masks = new Workspace("infer.masks");
                  Tensor x = Tensor.allocate(DType.F32, 1, c, h, w)) {
                 SplittableRandom r = new SplittableRandom(1);
@@ -73,6 +79,15 @@ public final class InferVsOrt {
                 String input = ort.getInputNames().iterator().next();
                 try (OnnxTensor xo = OnnxTensor.createTensor(env, FloatBuffer.wrap(xs), new long[] {1, c, h, w})) {
                     Map<String, OnnxTensor> feed = Map.of(input, xo);
+                    if (own) { // the same weights on both sides: the logits must agree
+                        float[] ours = net.forward(x, false).toFloatArray();
+                        try (OrtSession.Result out = ort.run(feed)) {
+                            float[] theirs = ((float[][]) out.get(0).getValue())[0];
+                            double diff = 0;
+                            for (int i = 0; i < ours.length; i++) diff = Math.max(diff, Math.abs(ours[i] - theirs[i]));
+                            System.out.println(tag + ".max_abs_diff_vs_ort " + String.format(Locale.ROOT, "%.3e", diff) + " (same weights, Shears' ONNX export)");
+                        }
+                    }
                     // dense first (its own timings), then the pruned model's sparse path
                     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
                     List<Double> ortMs = new ArrayList<>(), denseMs = new ArrayList<>(), ortCpu = new ArrayList<>(), denseCpu = new ArrayList<>();
@@ -137,6 +152,15 @@ public final class InferVsOrt {
                 }
             }
         }
+    }
+
+    /** With {@code own}, writes the model's ONNX export (batch norm folded, as ORT would fold it) to {@code file}; returns the path. */
+    private static String exportIfOwn(boolean own, Network net, Path file) {
+        if (own) {
+            OnnxExport.write(net, file, OnnxExport.Options.defaults().withFoldBatchNorm(true));
+            file.toFile().deleteOnExit();
+        }
+        return file.toString();
     }
 
     private static double median(List<Double> v) {
