@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "shears", mixinStandardHelpOptions = true, version = "shears 0.1.0",
         description = "Train, prune (Global Magnitude Pruning) and run sparse neural networks on the JVM.",
-        subcommands = {InfoCommand.class, DemoCommand.class, dev.shears.cli.experiment.ExperimentCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class, PruneCommand.class, ExportCommand.class, InferCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, DemoCommand.class, dev.shears.cli.experiment.ExperimentCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class, PruneCommand.class, ExportCommand.class, ImportCommand.class, InferCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
  * wires the pieces: the loop is {@link Trainer}. Pinned by CliTest.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Train a zoo model (checkpoints, metrics, resume).", sortOptions = false)
-final class TrainCommand implements Runnable {
+final class TrainCommand extends TrainingOptions implements Runnable {
     /** Checkpoint metadata keys that let --resume and eval reopen the data. */
     static final String DATA_NAME = "data.name", DATA_DIR = "data.dir", DATA_AUGMENT = "data.augment";
     static final String DATA_TRAIN_SIZE = "data.train_size", DATA_TEST_SIZE = "data.test_size";
@@ -61,74 +61,14 @@ final class TrainCommand implements Runnable {
     @Option(names = "--epochs", defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch", defaultValue = "128", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd or adam (default: ${DEFAULT-VALUE}).")
-    String optimizer;
-
-    @Option(names = "--lr", defaultValue = "0.1", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
-
-    @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default: ${DEFAULT-VALUE}).")
-    double momentum;
-
-    @Option(names = "--nesterov", description = "Nesterov momentum.")
-    boolean nesterov;
-
-    @Option(names = "--weight-decay", defaultValue = "5e-4", description = "L2 weight decay (default: ${DEFAULT-VALUE}).")
-    double weightDecay;
-
-    @Option(names = "--no-decay-norm-bias", description = "Exempt biases and batch-norm parameters from weight decay (PyTorch's default decays all).")
-    boolean noDecayNormBias;
-
-    @Option(names = "--adamw", description = "Adam with decoupled weight decay (AdamW).")
-    boolean adamw;
-
     @Option(names = "--schedule", defaultValue = "cosine", description = "cosine, step or constant (default: ${DEFAULT-VALUE}).")
     String schedule;
-
-    @Option(names = "--schedule-per-epoch", description = "Cosine: change the rate once per epoch instead of every step.")
-    boolean perEpoch;
-
-    @Option(names = "--milestones", split = ",", description = "Step schedule: epochs where the rate is multiplied by --gamma (default: 50% and 75% of --epochs).")
-    int[] milestones;
-
-    @Option(names = "--gamma", defaultValue = "0.1", description = "Step schedule factor (default: ${DEFAULT-VALUE}).")
-    double gamma;
-
-    @Option(names = "--warmup-epochs", defaultValue = "0", description = "Linear warm-up epochs (default: ${DEFAULT-VALUE}).")
-    int warmupEpochs;
-
-    @Option(names = "--label-smoothing", defaultValue = "0", description = "Label smoothing of the training loss (default: ${DEFAULT-VALUE}).")
-    double labelSmoothing;
-
-    @Option(names = "--mask-gradients", description = "Also zero gradients and optimizer state of pruned weights (they are always re-zeroed after each step).")
-    boolean maskGradients;
-
-    @Option(names = "--augment", defaultValue = "auto", description = "none, crop-flip (pad 4, random crop, horizontal flip) or auto: crop-flip for CIFAR, none otherwise (default: ${DEFAULT-VALUE}).")
-    String augment;
-
-    @Option(names = "--train-size", description = "Train on a fixed random subset of N training images (quick runs).")
-    Integer trainSize;
-
-    @Option(names = "--test-size", description = "Evaluate on a fixed random subset of N test images (quick runs).")
-    Integer testSize;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of weights, data order, augmentation and dropout (default: ${DEFAULT-VALUE}).")
-    long seed;
 
     @Option(names = "--out", description = "Run folder for checkpoints and metrics (default: runs/MODEL-DATASET-sSEED).")
     Path out;
 
     @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its last checkpoint (its recipe; --epochs may extend it).")
     Path resume;
-
-    @Option(names = "--progress", defaultValue = "auto", description = "auto, bar, lines or off (default: ${DEFAULT-VALUE}).")
-    String progress;
-
-    @Option(names = "--threads", description = "Worker threads (default: all cores, or -Dshears.threads).")
-    Integer threads;
 
     /** Options that make up the recipe; with --resume the checkpoint's recipe is used instead. */
     private static final List<String> RECIPE_OPTIONS = List.of("--model", "--model-option", "--dataset", "--data", "--batch", "--optimizer", "--lr",
@@ -201,26 +141,8 @@ final class TrainCommand implements Runnable {
         require(warmupEpochs == 0 || warmupEpochs < epochs || !schedule.trim().equalsIgnoreCase("cosine"),
                 "--warmup-epochs must be below --epochs (" + epochs + ") for a cosine schedule, got " + warmupEpochs);
         require(labelSmoothing >= 0 && labelSmoothing < 1, "--label-smoothing must be in [0, 1), got " + labelSmoothing);
-        OptimizerConfig opt = switch (optimizer.trim().toLowerCase(Locale.ROOT)) {
-            case "sgd" -> {
-                require(!adamw, "--adamw applies to --optimizer adam");
-                require(!nesterov || momentum > 0, "--nesterov needs --momentum > 0");
-                yield OptimizerConfig.sgd(momentum, nesterov, weightDecay);
-            }
-            case "adam" -> {
-                require(!nesterov, "--nesterov applies to --optimizer sgd");
-                yield OptimizerConfig.adam(weightDecay).withDecoupled(adamw);
-            }
-            default -> throw new UserError("--optimizer must be sgd or adam, got '" + optimizer + "'");
-        };
-        opt = opt.withDecayNormAndBias(!noDecayNormBias).withMaskGradients(maskGradients);
-        Schedule s = switch (schedule.trim().toLowerCase(Locale.ROOT)) {
-            case "cosine" -> Schedule.cosine(lr, epochs, warmupEpochs, !perEpoch);
-            case "step" -> Schedule.step(lr, epochs, warmupEpochs, milestones, gamma);
-            case "constant" -> Schedule.constant(lr, epochs, warmupEpochs);
-            default -> throw new UserError("--schedule must be cosine, step or constant, got '" + schedule + "'");
-        };
-        require(milestones == null || s.kind() == Schedule.Kind.STEP, "--milestones applies to --schedule step");
+        OptimizerConfig opt = optimizerConfig();
+        Schedule s = schedule(schedule, "--schedule", epochs);
         Path dir = out != null ? out : Path.of("runs", model + "-" + dataset + "-s" + seed);
         if (Files.exists(dir.resolve(Trainer.LAST))) {
             throw new UserError(dir + " already holds a run (" + Trainer.LAST + "); continue it with --resume " + dir + " or choose another --out");
@@ -317,9 +239,5 @@ final class TrainCommand implements Runnable {
             throw new UserError(option + " must be one of " + Arrays.stream(type.getEnumConstants()).map(x -> x.name().toLowerCase(Locale.ROOT)).toList()
                     + ", got '" + value + "'");
         }
-    }
-
-    private static void require(boolean ok, String message) {
-        if (!ok) throw new UserError(message);
     }
 }

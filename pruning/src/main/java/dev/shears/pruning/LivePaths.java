@@ -2,6 +2,7 @@ package dev.shears.pruning;
 
 import dev.shears.nn.Model;
 import dev.shears.nn.Parameter;
+import dev.shears.nn.graph.Graph;
 import dev.shears.nn.layers.Conv2d;
 import dev.shears.nn.layers.Layer;
 import dev.shears.nn.layers.Linear;
@@ -17,7 +18,9 @@ import java.util.function.Predicate;
  * weight inside one branch of a residual block whose other branch is alive (the identity, a
  * parameter-free shortcut, or a branch none of whose conv/linear layers is empty). A layer-level
  * check on the current masks, not a graph reachability proof: a branch whose layers all keep
- * something counts as alive. Models other than zoo {@link Network}s have no known bypasses.
+ * something counts as alive. In a graph model the graph answers: a path from the input to the
+ * output around the layer that crosses no empty conv/linear. Models other than zoo
+ * {@link Network}s have no known bypasses.
  * Pinned by PruningApiTest.
  */
 final class LivePaths {
@@ -32,7 +35,9 @@ final class LivePaths {
     }
 
     private static void visit(Layer layer, Set<String> out) {
-        if (layer instanceof Sequential s) {
+        if (layer instanceof Graph g) {
+            out.addAll(g.weightsWithLivePathAround(l -> !alive(l)));
+        } else if (layer instanceof Sequential s) {
             for (Layer l : s.layers()) visit(l, out);
         } else if (layer instanceof Residual r) {
             boolean mainAlive = alive(r.main());

@@ -1,38 +1,33 @@
 package dev.shears.cli.experiment;
 
 import dev.shears.engine.Parallel;
-import dev.shears.nn.io.Checkpoint;
 import dev.shears.nn.train.Progress;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code shears experiment}: a sweep of pruning methods x sparsities x seeds (or a named recipe
  * from the paper's appendix), resumable, with results.csv/json, report.md and plots in the output
- * folder; {@code --dry-run} prints the plan and its time on this machine. Only parses options and
+ * folder; {@code --dry-run} prints the plan and its time on this machine; {@code --shard I/N} makes
+ * it one worker of many on a shared folder ({@link Worker}). Only parses options and
  * builds the {@link Plan}; {@link Sweep} runs it. Pinned by ExperimentCommandTest and DemoTest (the dry run).
  */
-@Command(name = "experiment", mixinStandardHelpOptions = true, sortOptions = false, description = {
+@Command(name = "experiment", mixinStandardHelpOptions = true, sortOptions = false,
+        subcommands = {SubmitCommand.class, StatusCommand.class, ReportCommand.class}, description = {
         "Sweep pruning methods x sparsities x seeds: train the dense model, prune, fine-tune, evaluate; resumable.",
-        "Writes results.csv, results.json, report.md and PNG plots to --out."})
+        "Writes results.csv, results.json, report.md and PNG plots to --out.",
+        "On a cluster: --shard I/N runs one of N workers on a shared --out; 'submit' hands the workers to Slurm or Kubernetes, 'status' and 'report' follow them."})
 public final class ExperimentCommand implements Runnable {
     @Spec
     CommandSpec spec;
-
-    @Option(names = "--recipe", description = "A named recipe from the paper's appendix (see --list-recipes); other options override it.")
-    String recipe;
 
     @Option(names = "--list-recipes", description = "List the named recipes and exit.")
     boolean listRecipes;
@@ -40,83 +35,8 @@ public final class ExperimentCommand implements Runnable {
     @Option(names = "--dry-run", description = "Print the full plan and an estimate of its time on this machine; run nothing.")
     boolean dryRun;
 
-    @Option(names = "--model", description = "Zoo model, e.g. lenet5, resnet20, mobilenet-v2-cifar.")
-    String model;
-
-    @Option(names = "--model-option", description = "Model option KEY=VALUE (e.g. shortcut=B); repeatable.")
-    Map<String, String> modelOptions = new LinkedHashMap<>();
-
-    @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "Dataset (default: ${DEFAULT-VALUE}, the embedded subset).")
-    String dataset;
-
-    @Option(names = "--data", description = "Data folder (default: the dataset's built-in source).")
-    Path data;
-
-    @Option(names = "--methods", split = ",", description = "Comma-separated: global, global-mt, uniform, erk, lamp, snip, grasp, synflow, random, gradual-global (default: global,uniform).")
-    List<String> methods;
-
-    @Option(names = "--sparsities", split = ",", description = "Comma-separated target sparsities (default: 0.5,0.8,0.9,0.95,0.98,0.99).")
-    List<Double> sparsities;
-
-    @Option(names = "--seeds", split = ",", description = "Comma-separated seeds; each trains its own dense model (default: 0).")
-    List<Long> seeds;
-
-    @Option(names = "--mt", description = "Minimum Threshold for global-mt: a count (500) or a percent of all prunable weights (0.02%%).")
-    String mt;
-
-    @Option(names = "--mt-mode", description = "paper (the authors' reallocation) or exact (top-M protected, one global threshold) (default: paper).")
-    String mtMode;
-
-    @Option(names = "--dense", paramLabel = "CHECKPOINT", description = "Prune this trained dense checkpoint instead of training one.")
-    Path dense;
-
-    @Option(names = "--dense-epochs", description = "Dense training epochs (default: 10).")
-    Integer denseEpochs;
-
-    @Option(names = "--finetune-epochs", description = "Fine-tuning epochs after pruning (default: 5; 0 = prune and evaluate only).")
-    Integer finetuneEpochs;
-
-    @Option(names = "--finetune-samples", description = "Fine-tuning epochs see only N random training samples each (default: all).")
-    Integer finetuneSamples;
-
-    @Option(names = "--batch", description = "Batch size of both stages (default: 128).")
-    Integer batch;
-
-    @Option(names = "--optimizer", description = "sgd or adam (default: sgd).")
-    String optimizer;
-
-    @Option(names = "--lr", description = "Dense learning rate (default: 0.1).")
-    Double lr;
-
-    @Option(names = "--finetune-lr", description = "Fine-tuning learning rate (default: 0.01).")
-    Double finetuneLr;
-
-    @Option(names = "--momentum", description = "SGD momentum (default: 0.9).")
-    Double momentum;
-
-    @Option(names = "--nesterov", description = "Nesterov momentum.")
-    Boolean nesterov;
-
-    @Option(names = "--weight-decay", description = "Weight decay of both stages (default: 5e-4).")
-    Double weightDecay;
-
-    @Option(names = "--schedule", description = "cosine, step or constant (default: cosine, updated per epoch).")
-    String schedule;
-
-    @Option(names = "--warmup-epochs", description = "Linear warm-up epochs of both stages (default: 0).")
-    Integer warmup;
-
-    @Option(names = "--label-smoothing", description = "Label smoothing of both stages (default: 0).")
-    Double labelSmoothing;
-
-    @Option(names = "--augment", description = "none, flip, crop-flip or auto (default: auto: crop-flip on CIFAR).")
-    String augment;
-
-    @Option(names = "--train-size", description = "Train on a fixed random subset of N training samples.")
-    Integer trainSize;
-
-    @Option(names = "--test-size", description = "Evaluate on a fixed random subset of N test samples.")
-    Integer testSize;
+    @Mixin
+    PlanOptions options = new PlanOptions();
 
     @Option(names = "--out", description = "Output folder (default: runs/experiment-NAME). A rerun with the same folder skips finished cells.")
     Path out;
@@ -126,6 +46,22 @@ public final class ExperimentCommand implements Runnable {
 
     @Option(names = "--threads", description = "Worker threads (default: all cores, or -Dshears.threads).")
     Integer threads;
+
+    @Option(names = "--shard", paramLabel = "I/N|auto", description = {"Run as worker I of N (0 <= I < N) on the folder --out that all workers share; "
+            + "auto: I and N from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or Kubernetes' JOB_COMPLETION_INDEX with --shard-count (or SHEARS_SHARD_COUNT)."})
+    String shard;
+
+    @Option(names = "--shard-count", description = "N for --shard auto under Kubernetes (default: the SHEARS_SHARD_COUNT environment variable).")
+    Integer shardCount;
+
+    @Option(names = "--lease", defaultValue = "300", description = "With --shard: seconds a claim lasts without its worker's heartbeat before another worker takes the item over (default: ${DEFAULT-VALUE}).")
+    long leaseSeconds;
+
+    @Option(names = "--dense-wait", defaultValue = "86400", description = "With --shard: seconds to wait for a dense model trained by another worker before giving up (default: ${DEFAULT-VALUE}).")
+    long denseWaitSeconds;
+
+    @Option(names = "--no-steal", description = "With --shard: do not take unclaimed items of other shards once this shard's are done.")
+    boolean noSteal;
 
     @Override
     public void run() {
@@ -140,13 +76,25 @@ public final class ExperimentCommand implements Runnable {
         }
         applyThreads(threads);
         Plan plan = plan();
-        Path dir = out != null ? out : Path.of("runs", "experiment-" + (recipe != null ? recipe : plan.model() + "-" + plan.dataset()));
+        Path dir = out != null ? out : Path.of("runs", "experiment-" + (options.recipe != null ? options.recipe : plan.model() + "-" + plan.dataset()));
         if (dryRun) {
             dryRun(plan, dir);
             return;
         }
         Progress.Mode mode = progressMode(progress);
         String command = commandLine(spec.commandLine().getParseResult().originalArgs());
+        if (shard != null) {
+            if (out == null) throw new IllegalArgumentException("--shard needs --out: the folder that all workers of the sweep share");
+            WorkItems.Shard sh = WorkItems.Shard.parse(shard, shardCount, System.getenv());
+            Worker w = new Worker(plan, dir, sh.index(), sh.count(), System.out).lease(leaseSeconds * 1000).denseWait(denseWaitSeconds * 1000).steal(!noSteal)
+                    .progress(mode == Progress.Mode.AUTO ? Progress.Mode.LINES : mode).context(Report.Context.of(List.of()).withCommand(command));
+            Worker.Outcome o = w.run();
+            if (o.failed() > 0) {
+                throw new IllegalArgumentException(o.failed() + " items failed in this worker (the errors are in " + dir.resolve(Claims.WORK).resolve(Claims.FAILED)
+                        + "; see shears experiment status --out " + dir + "); running the worker again retries them");
+            }
+            return;
+        }
         Sweep sweep = new Sweep(plan, dir, log).progress(mode).context(Report.Context.of(List.of()).withCommand(command));
         Sweep.Outcome o = sweep.run();
         System.out.println();
@@ -156,69 +104,9 @@ public final class ExperimentCommand implements Runnable {
                 o.reused(), dir.toAbsolutePath());
     }
 
-    /** The plan: the recipe (or the defaults) with every option the user gave applied over it. */
+    /** The plan the options describe. */
     Plan plan() {
-        ParseResult pr = spec.commandLine().getParseResult();
-        Plan base;
-        if (recipe != null) {
-            base = Recipes.get(recipe);
-        } else {
-            if (model == null && dense == null) throw new IllegalArgumentException("give --recipe NAME or --model NAME (e.g. --model lenet5); recipes: " + String.join(", ", Recipes.names()));
-            Stage d = Stage.sgd(10, 128, 0.1, 0.9, false, 5e-4);
-            Stage f = Stage.sgd(5, 128, 0.01, 0.9, false, 5e-4);
-            base = new Plan("custom", model, Map.of(), dataset, null, null, null, "auto", d, f, List.of(), List.of("global", "uniform"),
-                    List.of(0.5, 0.8, 0.9, 0.95, 0.98, 0.99), List.of(0L), null, "paper", null, List.of());
-        }
-        String m = model != null ? model : base.model();
-        Map<String, String> opts = new LinkedHashMap<>(base.modelOptions());
-        opts.putAll(modelOptions);
-        if (dense != null) {
-            if (!Files.isRegularFile(dense)) throw new IllegalArgumentException("--dense " + dense + " does not exist");
-            try (Checkpoint ck = Checkpoint.read(dense)) {
-                Map<String, String> s = ck.spec();
-                m = s.get("model");
-                opts.clear();
-                for (Map.Entry<String, String> e : s.entrySet()) {
-                    if (!List.of("model", "channels", "height", "width", "classes", "seed").contains(e.getKey())) opts.put(e.getKey(), e.getValue());
-                }
-            }
-        }
-        Stage d = override(base.dense(), pr, denseEpochs, lr);
-        Stage f = override(base.finetune(), pr, finetuneEpochs, finetuneLr);
-        if (finetuneSamples != null) f = f.withSamplesPerEpoch(finetuneSamples);
-        List<Plan.Rule> rules = new ArrayList<>();
-        for (Plan.Rule r : base.rules()) {
-            Stage s = override(r.stage(), pr, finetuneEpochs, finetuneLr);
-            rules.add(new Plan.Rule(r.method(), r.sparsity(), finetuneSamples != null ? s.withSamplesPerEpoch(finetuneSamples) : s));
-        }
-        List<String> ms = methods == null ? base.methods() : methods.stream().map(Methods::normalize).toList();
-        String mtValue = mt != null ? mt : base.mt();
-        List<String> notes = new ArrayList<>(base.notes());
-        List<String> changed = new ArrayList<>();
-        for (String o : List.of("--model", "--model-option", "--dataset", "--data", "--methods", "--sparsities", "--seeds", "--mt", "--mt-mode", "--dense",
-                "--dense-epochs", "--finetune-epochs", "--finetune-samples", "--batch", "--optimizer", "--lr", "--finetune-lr", "--momentum", "--nesterov", "--weight-decay",
-                "--schedule", "--warmup-epochs", "--label-smoothing", "--augment", "--train-size", "--test-size")) {
-            if (pr.hasMatchedOption(o)) changed.add(o);
-        }
-        if (recipe != null && !changed.isEmpty()) notes.add("Changed from the recipe by " + String.join(", ", changed) + " (see the command).");
-        return new Plan(recipe != null ? recipe : "custom", m, opts, pr.hasMatchedOption("--dataset") || recipe == null ? dataset : base.dataset(),
-                data != null ? data : base.dataDir(), trainSize != null ? trainSize : base.trainSize(), testSize != null ? testSize : base.testSize(),
-                augment != null ? augment : base.augment(), d, f, rules, ms, sparsities != null ? sparsities : base.sparsities(),
-                seeds != null ? seeds : base.seeds(), mtValue, mtMode != null ? mtMode : base.mtMode(), dense, notes);
-    }
-
-    private Stage override(Stage s, ParseResult pr, Integer epochs, Double rate) {
-        Stage o = s;
-        if (epochs != null) o = o.withEpochs(epochs);
-        if (rate != null) o = o.withLr(rate);
-        if (batch != null) o = o.withBatch(batch);
-        if (optimizer != null) o = o.withOptimizer(optimizer);
-        if (momentum != null || nesterov != null) o = o.withMomentum(momentum != null ? momentum : o.momentum(), nesterov != null ? nesterov : o.nesterov());
-        if (weightDecay != null) o = o.withWeightDecay(weightDecay);
-        if (schedule != null) o = o.withSchedule(schedule, true);
-        if (warmup != null) o = o.withWarmup(warmup);
-        if (labelSmoothing != null) o = o.withLabelSmoothing(labelSmoothing);
-        return o;
+        return options.plan(spec.commandLine().getParseResult());
     }
 
     private void dryRun(Plan plan, Path dir) {
@@ -236,8 +124,7 @@ public final class ExperimentCommand implements Runnable {
         source = shape.source();
         System.out.printf(Locale.ROOT, "data: %,d training and %,d test samples of shape %s, %d classes (%s)%n", shape.train(), shape.test(),
                 Arrays.toString(shape.sampleShape()), shape.classes(), source);
-        CellStore.Loaded done = new CellStore(dir).load(plan.fingerprint());
-        long finished = plan.cells().stream().filter(c -> done.cells().containsKey(c.key())).count();
+        long finished = WorkFolder.finished(plan, dir).size();
         if (finished > 0) System.out.printf(Locale.ROOT, "%d of %d cells already finished in %s (a run would skip them)%n", finished, plan.cells().size(), dir);
         try {
             Estimate e = Estimate.measure(plan, shape);

@@ -169,6 +169,39 @@ public record Plan(String name, String model, Map<String, String> modelOptions, 
         return o;
     }
 
+    /**
+     * The inverse of {@link #json()}: the plan a sweep folder's plan.json holds, for the commands
+     * that work on a folder (status, report) without the options that made it.
+     */
+    public static Plan fromJson(JsonObject o) {
+        Map<String, String> opts = new TreeMap<>();
+        o.getAsJsonObject("model_options").entrySet().forEach(e -> opts.put(e.getKey(), e.getValue().getAsString()));
+        List<Rule> rules = new ArrayList<>();
+        for (var e : o.getAsJsonArray("finetune_rules")) {
+            JsonObject r = e.getAsJsonObject();
+            rules.add(new Rule(string(r, "method"), r.get("sparsity").isJsonNull() ? Double.NaN : r.get("sparsity").getAsDouble(),
+                    Stage.fromJson(r.getAsJsonObject("stage"))));
+        }
+        List<String> methods = new ArrayList<>();
+        o.getAsJsonArray("methods").forEach(e -> methods.add(e.getAsString()));
+        List<Double> sparsities = new ArrayList<>();
+        o.getAsJsonArray("sparsities").forEach(e -> sparsities.add(e.getAsDouble()));
+        List<Long> seeds = new ArrayList<>();
+        o.getAsJsonArray("seeds").forEach(e -> seeds.add(e.getAsLong()));
+        List<String> notes = new ArrayList<>();
+        if (o.has("notes")) o.getAsJsonArray("notes").forEach(e -> notes.add(e.getAsString()));
+        String dataDir = string(o, "data_dir"), denseCk = string(o, "dense_checkpoint");
+        return new Plan(string(o, "name"), string(o, "model"), opts, string(o, "dataset"), dataDir == null ? null : Path.of(dataDir),
+                o.has("train_size") && !o.get("train_size").isJsonNull() ? o.get("train_size").getAsInt() : null,
+                o.has("test_size") && !o.get("test_size").isJsonNull() ? o.get("test_size").getAsInt() : null, string(o, "augment"),
+                Stage.fromJson(o.getAsJsonObject("dense")), Stage.fromJson(o.getAsJsonObject("finetune")), rules, methods, sparsities, seeds,
+                string(o, "mt"), string(o, "mt_mode"), denseCk == null ? null : Path.of(denseCk), notes);
+    }
+
+    private static String string(JsonObject o, String key) {
+        return o.has(key) && !o.get(key).isJsonNull() ? o.get(key).getAsString() : null;
+    }
+
     public Plan withMethods(List<String> m) {
         return new Plan(name, model, modelOptions, dataset, dataDir, trainSize, testSize, augment, dense, finetune, rules, m, sparsities, seeds, mt, mtMode, denseCheckpoint, notes);
     }

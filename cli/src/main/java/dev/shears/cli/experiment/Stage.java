@@ -162,6 +162,20 @@ public record Stage(int epochs, int batch, String optimizer, double lr, double m
         return o;
     }
 
+    /** The inverse of {@link #json()} (plan.json of a sweep folder). */
+    static Stage fromJson(JsonObject o) {
+        int[] ms = null;
+        if (o.has("milestones")) {
+            JsonArray a = o.getAsJsonArray("milestones");
+            ms = new int[a.size()];
+            for (int i = 0; i < ms.length; i++) ms[i] = a.get(i).getAsInt();
+        }
+        return new Stage(o.get("epochs").getAsInt(), o.get("batch").getAsInt(), o.get("optimizer").getAsString(), o.get("lr").getAsDouble(),
+                o.get("momentum").getAsDouble(), o.get("nesterov").getAsBoolean(), o.get("weight_decay").getAsDouble(), o.get("schedule").getAsString(),
+                o.get("per_epoch").getAsBoolean(), o.get("warmup_epochs").getAsInt(), ms, o.get("step_every").getAsInt(), o.get("gamma").getAsDouble(),
+                o.get("label_smoothing").getAsDouble(), o.has("samples_per_epoch") ? o.get("samples_per_epoch").getAsInt() : 0);
+    }
+
     /** One line, e.g. "200 epochs, batch 128, SGD m 0.9 Nesterov wd 5e-4, lr 0.1 cosine (per epoch), LS 0.1". */
     public String describe() {
         if (epochs == 0) return "none (prune and evaluate only)";

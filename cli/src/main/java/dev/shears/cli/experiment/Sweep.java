@@ -36,7 +36,8 @@ import java.util.Objects;
  * results files are rewritten after each cell. gradual-global instead trains from the seed's
  * initial weights with the dense recipe while pruning along a cubic schedule (the pruning module's
  * GradualPruning; the paper does not give its schedule). A kill loses at most the cell in flight
- * (and the dense epoch in flight); the rerun skips finished cells. Pinned by SweepTest.
+ * (and the dense epoch in flight); the rerun skips finished cells, also those that workers of a
+ * sharded run ({@link Worker}) finished in the same folder. Pinned by SweepTest.
  */
 public final class Sweep {
     /** Folder of the dense runs inside the output folder. */
@@ -49,6 +50,9 @@ public final class Sweep {
         default void trainStep(Plan.Cell cell, int epoch, int step) {}
 
         default void cellDone(CellResult result, int done, int total) {}
+
+        /** A training step of the dense model of {@code seed}. */
+        default void denseStep(long seed, int epoch, int step) {}
     }
 
     /** What a run produced: every cell of the plan that is finished, in plan order, and how many ran now. */
@@ -102,7 +106,11 @@ public final class Sweep {
         CellStore.Loaded loaded = store.load(plan.fingerprint());
         List<Plan.Cell> grid = plan.cells();
         Map<String, CellResult> done = new LinkedHashMap<>();
-        for (Plan.Cell c : grid) if (loaded.cells().containsKey(c.key())) done.put(c.key(), loaded.cells().get(c.key()));
+        Map<String, CellResult> byWorkers = WorkFolder.workerCells(plan, out); // cells that workers of a sharded run finished here
+        for (Plan.Cell c : grid) {
+            if (loaded.cells().containsKey(c.key())) done.put(c.key(), loaded.cells().get(c.key()));
+            else if (byWorkers.containsKey(c.key())) done.put(c.key(), byWorkers.get(c.key()));
+        }
         int reused = done.size();
         Report.writeText(out.resolve("plan.json"), Report.pretty(plan.json()));
         if (reused > 0) log.printf(Locale.ROOT, "resuming: %d of %d cells already finished in %s%n", reused, grid.size(), store.file());
@@ -131,9 +139,7 @@ public final class Sweep {
                     }
                     bar.starting(c, index);
                     listener.cellStarting(c, index, grid.size());
-                    long t0 = System.nanoTime();
-                    CellResult r = c.method().equals("gradual-global") ? runGradual(c, data, test) : runCell(c, dense, dAcc, data, test);
-                    r = withSeconds(r, (System.nanoTime() - t0) / 1e9);
+                    CellResult r = runItem(c, data, test, dense, dAcc);
                     store.append(r);
                     done.put(c.key(), r);
                     ran++;
@@ -148,7 +154,14 @@ public final class Sweep {
         return new Outcome(ordered, reused, ran, grid.size());
     }
 
-    private static List<CellResult> ordered(Map<String, CellResult> done, List<Plan.Cell> grid) {
+    /** One cell, timed: gradual-global from scratch, any other method from {@code dense} (whose accuracy is {@code denseAcc}). */
+    CellResult runItem(Plan.Cell c, ExperimentData data, LoaderSource test, Path dense, double denseAcc) {
+        long t0 = System.nanoTime();
+        CellResult r = c.method().equals("gradual-global") ? runGradual(c, data, test) : runCell(c, dense, denseAcc, data, test);
+        return withSeconds(r, (System.nanoTime() - t0) / 1e9);
+    }
+
+    static List<CellResult> ordered(Map<String, CellResult> done, List<Plan.Cell> grid) {
         List<CellResult> out = new ArrayList<>();
         for (Plan.Cell c : grid) if (done.containsKey(c.key())) out.add(done.get(c.key()));
         return out;
@@ -161,7 +174,7 @@ public final class Sweep {
     // ---------------------------------------------------------------- dense models
 
     /** The dense checkpoint for {@code seed}: the plan's, or one trained (or resumed) in dense/FINGERPRINT-sSEED. */
-    private Path denseModel(ExperimentData data, LoaderSource test, long seed) {
+    Path denseModel(ExperimentData data, LoaderSource test, long seed) {
         if (plan.denseCheckpoint() != null) {
             if (!Files.isRegularFile(plan.denseCheckpoint())) throw new IllegalArgumentException("--dense " + plan.denseCheckpoint() + " does not exist");
             return plan.denseCheckpoint();
@@ -175,7 +188,12 @@ public final class Sweep {
                 data.train().name(), data.train().size(), data.test().size(), st.describe(), doneEpochs > 0 ? "; resuming after epoch " + doneEpochs : "");
         try (Network net = ModelZoo.create(plan.model(), data.modelConfig(seed, plan.modelOptions()));
              LimitedSource train = new LimitedSource(LoaderSource.training(data.train(), st.batch(), seed, data.augment()), st.samplesPerEpoch());
-             Trainer t = new Trainer(net, st.config(seed, dir, progress)).log(log).metadata(dataMetadata())) {
+             Trainer t = new Trainer(net, st.config(seed, dir, progress)).log(log).metadata(dataMetadata()).listener(new TrainListener() {
+                 @Override
+                 public void onStep(int epoch, int step, double loss) {
+                     listener.denseStep(seed, epoch, step);
+                 }
+             })) {
             if (doneEpochs > 0) t.resume(dir);
             TrainResult r = t.fit(train, test);
             log.printf(Locale.ROOT, "dense model, seed %d: test accuracy %.2f%% -> %s%n", seed, r.last().testAcc(), last);
@@ -193,7 +211,7 @@ public final class Sweep {
         return m;
     }
 
-    private double denseAccuracy(Path checkpoint, LoaderSource test) {
+    double denseAccuracy(Path checkpoint, LoaderSource test) {
         try (Checkpoint ck = Checkpoint.read(checkpoint); Network net = ModelZoo.create(ck.spec()); Workspace ws = new Workspace("dense-eval")) {
             ck.restoreModel(net, ws);
             return Evaluator.evaluate(net, test).accuracy();

@@ -135,4 +135,20 @@ class PlanTest {
         assertArrayEquals(new int[] {3, 32, 32}, c.sampleShape());
         assertArrayEquals(new int[] {28, 28}, Estimate.known("fashion-mnist-rows").sampleShape());
     }
+
+    @Test
+    void aPlanReadBackFromItsJsonIsTheSamePlan() {
+        List<Plan> plans = new java.util.ArrayList<>(Recipes.names().stream().map(Recipes::get).toList());
+        plans.add(new Plan("custom", "resnet20", Map.of("shortcut", "B"), "cifar10", Path.of("data/cifar"), 5000, null, "crop-flip",
+                Stage.sgd(3, 64, 0.1, 0.9, true, 1e-4).withStepSchedule(2, 0.2).withWarmup(1),
+                Stage.sgd(1, 64, 0.01, 0.9, false, 5e-4).withSamplesPerEpoch(1000).withLabelSmoothing(0.1),
+                List.of(new Plan.Rule("lamp", Double.NaN, Stage.sgd(2, 32, 0.02, 0.8, false, 0).withOptimizer("adam"))), List.of("global", "global-mt", "lamp"),
+                List.of(0.5, 0.99), List.of(4L, 5L), "0.02%", "exact", null, List.of("a note")));
+        for (Plan p : plans) {
+            Plan back = Plan.fromJson(com.google.gson.JsonParser.parseString(Report.pretty(p.json())).getAsJsonObject());
+            assertEquals(p.json(), back.json(), p.name());
+            assertEquals(p.fingerprint(), back.fingerprint(), p.name());
+            assertEquals(p.cells(), back.cells(), p.name());
+        }
+    }
 }

@@ -29,13 +29,14 @@ final class Cublas {
     static final int R_32F = 0, GEMM_DEFAULT = -1;
 
     private final String source;
-    private final MethodHandle create, destroy, setMathMode, sgemm, gemmEx, getProperty;
+    private final MethodHandle create, destroy, setMathMode, setStream, sgemm, gemmEx, getProperty;
 
     private Cublas(SymbolLookup lib, String source) {
         this.source = source;
         create = either(lib, "cublasCreate_v2", "cublasCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         destroy = either(lib, "cublasDestroy_v2", "cublasDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         setMathMode = CudaRuntime.bind(lib, "cublasSetMathMode", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        setStream = CudaRuntime.optional(lib, "cublasSetStream_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         // handle, transa, transb, m, n, k, *alpha, A, lda, B, ldb, *beta, C, ldc
         sgemm = either(lib, "cublasSgemm_v2", "cublasSgemm", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
@@ -92,6 +93,13 @@ final class Cublas {
 
     void setMathMode(MemorySegment handle, int mode) {
         check("cublasSetMathMode(" + mode + ")", CudaRuntime.call(() -> (int) setMathMode.invokeExact(handle, mode)));
+    }
+
+    /** Queues the handle's work on {@code stream} (a CUstream/cudaStream_t; 0 is the legacy default stream). */
+    void setStream(MemorySegment handle, long stream) {
+        if (setStream == null) throw new IllegalArgumentException("symbol cublasSetStream_v2 not found in " + source);
+        MemorySegment s = MemorySegment.ofAddress(stream);
+        check("cublasSetStream_v2", CudaRuntime.call(() -> (int) setStream.invokeExact(handle, s)));
     }
 
     /** Column-major {@code C = alpha op(A) op(B) + beta C}; alpha and beta are host floats. */

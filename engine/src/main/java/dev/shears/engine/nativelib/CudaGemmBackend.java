@@ -119,6 +119,12 @@ public final class CudaGemmBackend implements GemmBackend, AutoCloseable {
         deviceCalls++;
     }
 
+    /** Queues this backend's cuBLAS calls on {@code stream} (the device layer's stream) instead of the default one. */
+    synchronized void useStream(long stream) {
+        requireOpen();
+        cublas.setStream(handle, stream);
+    }
+
     /**
      * Mirrors a native host segment on the device until {@link Resident#close()}; GEMM operands that
      * lie inside it are read from the mirror. The first GEMM that reads it uploads it.

@@ -121,6 +121,21 @@ final class CudaLocator {
         return out;
     }
 
+    /**
+     * Where to load one library from, in order: each name found in the folders (first folder first),
+     * then (with {@code withSonames}) each name as a soname for the loader's own search. Used for the driver ({@code libcuda.so.1},
+     * which lives with the display driver, not the toolkit) and NVRTC ({@code libnvrtc.so.13/.12}).
+     */
+    static List<String> library(List<Path> folders, List<String> names, boolean withSonames) {
+        List<String> out = new ArrayList<>();
+        for (String name : names) {
+            Path p = first(folders, name);
+            if (p != null) out.add(p.toString());
+        }
+        if (withSonames) out.addAll(names);
+        return out;
+    }
+
     private static Path first(List<Path> folders, String name) {
         for (Path f : folders) {
             Path p = f.resolve(name);

@@ -29,4 +29,22 @@ class CudaExceptionTest {
         assertEquals("cudaFree failed: cudaErrorNoDevice (100)", unnamed.getMessage());
         assertEquals("cudaError_12345", CudaException.cudaErrorName(12345));
     }
+
+    @Test
+    void driverAndNvrtcCodesHaveTheirHeaderNames() {
+        assertEquals("CUDA_ERROR_OUT_OF_MEMORY", CudaException.cuResultName(2));
+        assertEquals("CUDA_ERROR_NO_DEVICE", CudaException.cuResultName(100));
+        assertEquals("CUDA_ERROR_INVALID_PTX", CudaException.cuResultName(218));
+        assertEquals("CUDA_ERROR_UNSUPPORTED_PTX_VERSION", CudaException.cuResultName(222));
+        assertEquals("CUDA_ERROR_ILLEGAL_ADDRESS", CudaException.cuResultName(700));
+        assertEquals("CUDA_ERROR_12345", CudaException.cuResultName(12345));
+        assertEquals("NVRTC_ERROR_COMPILATION", CudaException.nvrtcResultName(6));
+        assertEquals("NVRTC_ERROR_INVALID_OPTION", CudaException.nvrtcResultName(5));
+        assertEquals("NVRTC_ERROR_77", CudaException.nvrtcResultName(77));
+
+        CudaException d = CudaException.driver("cuModuleLoadData(optim.ptx (shipped in the jar))", 222, null, null);
+        assertEquals("cuModuleLoadData(optim.ptx (shipped in the jar)) failed: CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222)", d.getMessage());
+        CudaException n = CudaException.nvrtc("nvrtcCompileProgram(optim.cu)", 6, "optim.cu(12): error: identifier \"x\" is undefined");
+        assertEquals("nvrtcCompileProgram(optim.cu) failed: NVRTC_ERROR_COMPILATION (6): optim.cu(12): error: identifier \"x\" is undefined", n.getMessage());
+    }
 }

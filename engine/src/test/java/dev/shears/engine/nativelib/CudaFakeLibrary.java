@@ -3,6 +3,7 @@ package dev.shears.engine.nativelib;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.shears.engine.testing.NativeCompiler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -12,9 +13,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Test helper: compiles fakecuda.c (a CPU stand-in for libcudart + libcublas, see its header) with
@@ -89,21 +88,10 @@ final class CudaFakeLibrary {
     }
 
     private static String compiler() {
-        for (String cc : List.of("cc", "gcc", "clang")) {
-            for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, cc))) return Path.of(dir, cc).toString();
-            }
-        }
-        return null;
+        return NativeCompiler.compiler();
     }
 
     private static void compile(String cc, Path src, Path out, String... extra) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(cc, "-shared", "-fPIC", "-O1", "-o", out.toString(), src.toString()));
-        cmd.addAll(List.of(extra));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("compiling the fake CUDA library failed: " + String.join(" ", cmd) + "\n" + log);
-        }
+        NativeCompiler.compile(cc, src, out, extra);
     }
 }

@@ -5,9 +5,12 @@ import dev.shears.engine.Parallel;
 import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.kernels.Activations;
+import dev.shears.engine.kernels.Elementwise;
 import dev.shears.engine.kernels.SparseConv;
 import dev.shears.engine.kernels.SparseMatrix;
 import dev.shears.nn.Parameter;
+import dev.shears.nn.graph.Graph;
+import dev.shears.nn.graph.GraphSpec;
 import dev.shears.nn.layers.BatchNorm2d;
 import dev.shears.nn.layers.Conv2d;
 import dev.shears.nn.layers.GlobalAvgPool;
@@ -21,7 +24,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * A pruned CNN compiled for eval-mode inference, one image at a time: each convolution with the
@@ -31,7 +38,8 @@ import java.util.List;
  * average pool + linear head at the end. All buffers are allocated here, once; a forward
  * allocates nothing and, at batch 1, dispatches no threads (images go to threads when batched).
  * Covers chains of Conv2d (groups 1 or depthwise, stride 1/2, padding 0/1) [BatchNorm2d] [ReLU], Residual
- * blocks (identity, zero-pad or conv shortcut) and GlobalAvgPool + Linear; anything else is
+ * blocks (identity, zero-pad or conv shortcut) and GlobalAvgPool + Linear, and graph models made of
+ * those convolutions, ReLU, clip, add, identity and dropout with that head; anything else is
  * {@link Unsupported} and the model keeps its per-layer path. A snapshot: weights changed later
  * need a new compile. Pinned by SparseInferenceTest (outputs equal the masked dense forward).
  */
@@ -96,7 +104,7 @@ final class FusedInference implements AutoCloseable {
         steps.add((lane, b) -> SparseConv.pad(x.segment(), (long) b * input[0] * input[1] * input[2], input[0], input[1], input[2], lane, in.offset));
         Layer root = model.root();
         List<Layer> top = root instanceof Sequential s ? s.layers() : List.of(root);
-        Buf out = chain(top, 0, top.size(), in, true);
+        Buf out = root instanceof Graph g ? graph(g, in) : chain(top, 0, top.size(), in, true);
         if (out != null) throw new Unsupported("the model does not end in a global average pool + linear head");
         layout();
         arena = Arena.ofShared();
@@ -242,6 +250,101 @@ final class FusedInference implements AutoCloseable {
             }
         }
         return cur;
+    }
+
+    /**
+     * A graph model: each convolution with the batch norm and ReLU that are its sole readers fused
+     * into it, ReLU, clip (bounds around zero, so borders stay zero) and add as steps of their own
+     * (out of place: a tensor may have several readers), identity and dropout as aliases, and the
+     * global pool [+ flatten] + linear head as the output. Returns null once the head is written.
+     */
+    private Buf graph(Graph g, Buf in) throws Unsupported {
+        List<GraphSpec.Node> nodes = g.spec().nodes();
+        Map<String, Layer> layers = new HashMap<>();
+        for (Layer l : g.layers()) layers.put(l.name(), l);
+        Map<String, List<GraphSpec.Node>> readers = new HashMap<>();
+        for (GraphSpec.Node n : nodes) for (String i : n.inputs()) readers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
+        Map<String, Buf> bufs = new HashMap<>();
+        bufs.put(GraphSpec.INPUT, in);
+        Set<String> done = new HashSet<>();
+        boolean headWritten = false;
+        for (GraphSpec.Node n : nodes) {
+            if (done.contains(n.name())) continue;
+            if (headWritten) throw new Unsupported("graph node '" + n.name() + "' follows the classifier head");
+            Buf x = bufs.get(n.inputs().getFirst());
+            if (x == null) throw new Unsupported("graph node '" + n.name() + "' (" + n.op() + ") reads a tensor the fused path does not hold");
+            switch (n.op()) {
+                case "conv" -> {
+                    String last = n.name();
+                    GraphSpec.Node next = soleReader(readers, last);
+                    BatchNorm2d bn = null;
+                    if (next != null && next.op().equals("batchnorm")) {
+                        bn = (BatchNorm2d) layers.get(next.name());
+                        done.add(next.name());
+                        last = next.name();
+                        next = soleReader(readers, last);
+                    }
+                    boolean relu = next != null && next.op().equals("relu");
+                    if (relu) {
+                        done.add(next.name());
+                        last = next.name();
+                    }
+                    bufs.put(last, conv((Conv2d) layers.get(n.name()), bn, x, null, relu));
+                }
+                case "relu", "clip" -> {
+                    float lo = n.op().equals("relu") ? 0f : n.floatAttribute("min"), hi = n.op().equals("relu") ? Float.POSITIVE_INFINITY : n.floatAttribute("max");
+                    if (lo > 0 || hi < 0) throw new Unsupported("clip '" + n.name() + "' to [" + lo + ", " + hi + "] would write the zero borders");
+                    use(x);
+                    Buf out = buf(x.c, x.h, x.w, false);
+                    long floats = SparseConv.paddedFloats(x.c, x.h, x.w) - SparseConv.SLACK;
+                    labels.add(n.name() + " " + n.op());
+                    steps.add((lane, img) -> {
+                        for (long i = 0; i < floats; i++) lane.setAtIndex(F, out.offset + i, Math.min(Math.max(lane.getAtIndex(F, x.offset + i), lo), hi));
+                    });
+                    bufs.put(n.name(), out);
+                }
+                case "add" -> {
+                    Buf y = n.inputs().size() == 2 ? bufs.get(n.inputs().get(1)) : null;
+                    if (y == null || !y.sameShape(x)) throw new Unsupported("add '" + n.name() + "' does not join two held tensors of one shape");
+                    GraphSpec.Node next = soleReader(readers, n.name());
+                    boolean relu = next != null && next.op().equals("relu");
+                    use(x);
+                    use(y);
+                    Buf out = buf(x.c, x.h, x.w, false);
+                    long floats = SparseConv.paddedFloats(x.c, x.h, x.w) - SparseConv.SLACK;
+                    int count = Math.toIntExact(floats);
+                    labels.add(n.name() + " add" + (relu ? "+relu" : ""));
+                    steps.add((lane, img) -> {
+                        Elementwise.add(lane, x.offset, lane, y.offset, lane, out.offset, count);
+                        if (relu) Activations.reluForward(lane, out.offset, lane, out.offset, count);
+                    });
+                    if (relu) done.add(next.name());
+                    bufs.put(relu ? next.name() : n.name(), out);
+                }
+                case "identity", "dropout" -> bufs.put(n.name(), x); // evaluation no-ops
+                case "globalavgpool" -> {
+                    GraphSpec.Node next = soleReader(readers, n.name());
+                    while (next != null && (next.op().equals("flatten") || next.op().equals("identity") || next.op().equals("dropout"))) {
+                        done.add(next.name());
+                        next = soleReader(readers, next.name());
+                    }
+                    if (next == null || !next.op().equals("linear") || !next.name().equals(g.spec().output())) {
+                        throw new Unsupported("global pool '" + n.name() + "' is not followed by the linear head");
+                    }
+                    done.add(next.name());
+                    head(x, (Linear) layers.get(next.name()));
+                    headWritten = true;
+                }
+                default -> throw new Unsupported("graph node '" + n.name() + "' (" + n.op() + ") is not covered by the fused path");
+            }
+        }
+        if (!headWritten) throw new Unsupported("the graph does not end in a global average pool + linear head");
+        return null;
+    }
+
+    private static GraphSpec.Node soleReader(Map<String, List<GraphSpec.Node>> readers, String tensor) {
+        List<GraphSpec.Node> r = readers.get(tensor);
+        return r != null && r.size() == 1 ? r.getFirst() : null;
     }
 
     private Buf residual(Residual r, Buf in, boolean relu) throws Unsupported {

@@ -1,6 +1,8 @@
 package dev.shears.nn.models;
 
 import dev.shears.engine.Workspace;
+import dev.shears.nn.graph.Graph;
+import dev.shears.nn.graph.GraphSpec;
 import dev.shears.nn.layers.Layer;
 import dev.shears.nn.layers.Params;
 import dev.shears.nn.rnn.RnnModels;
@@ -16,14 +18,19 @@ import java.util.regex.Pattern;
  * its spec (what checkpoints store). Names: lenet5, resnet20/32/44/56/110 (CIFAR, option
  * shortcut=A|B), wrn-D-K (D = 6n+4, option dropout, default 0.3), mobilenet-v1 (option
  * multiplier, default 1.0), mobilenet-v2-cifar, resnet50, and the recurrent fastgrnn and gru
- * ({@link RnnModels}: a sequence (T, F) is channels 1, height T, width F). Unknown names or options are errors
- * listing what is valid. Pinned by ModelZooTest.
+ * ({@link RnnModels}: a sequence (T, F) is channels 1, height T, width F), and {@code graph}: a DAG of our
+ * layers ({@link Graph}) whose description ({@link GraphSpec} JSON) is its option {@code graph}
+ * (what {@code shears import} writes). Unknown names or options are errors listing what is valid.
+ * Pinned by ModelZooTest and GraphTest.
  */
 public final class ModelZoo {
     private static final List<String> NAMES = List.of("lenet5", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
-            "wrn-D-K (e.g. wrn-28-8, wrn-16-4)", "mobilenet-v1", "mobilenet-v2-cifar", "resnet50", "fastgrnn", "gru");
+            "wrn-D-K (e.g. wrn-28-8, wrn-16-4)", "mobilenet-v1", "mobilenet-v2-cifar", "resnet50", "fastgrnn", "gru",
+            "graph (option graph: a graph description, as shears import writes)");
     private static final Pattern WRN = Pattern.compile("wrn-(\\d+)-(\\d+)");
     private static final Pattern CIFAR_RESNET = Pattern.compile("resnet(20|32|44|56|110)");
+    /** The zoo name of graph models (and the name of their one option). */
+    public static final String GRAPH = "graph";
     private static final List<String> SPEC_KEYS = List.of("model", "channels", "height", "width", "classes", "seed");
 
     private ModelZoo() {}
@@ -75,6 +82,7 @@ public final class ModelZoo {
         if (WRN.matcher(key).matches()) return Map.of("dropout", "0.3");
         if (key.equals("mobilenet-v1")) return Map.of("multiplier", "1.0");
         if (RnnModels.knows(key)) return RnnModels.defaults(key);
+        if (key.equals(GRAPH)) return Map.of(GRAPH, "");
         throw new IllegalArgumentException("unknown model '" + key + "'; valid names: " + String.join(", ", NAMES));
     }
 
@@ -83,6 +91,7 @@ public final class ModelZoo {
         if (key.equals("lenet5")) return LeNet5.build(p, cfg);
         if (key.equals("resnet50")) return ImageNetResNet.resnet50(p, cfg);
         if (key.equals("mobilenet-v2-cifar")) return MobileNets.v2Cifar(p, cfg);
+        if (key.equals(GRAPH)) return graph(p, cfg);
         if (RnnModels.knows(key)) return RnnModels.build(key, p, cfg.channels(), cfg.height(), cfg.width(), cfg.classes(), cfg.options());
         if (key.equals("mobilenet-v1")) {
             double alpha = number(key, "multiplier", cfg.option("multiplier", "1.0"));
@@ -106,6 +115,28 @@ public final class ModelZoo {
             return WideResNet.build(p, cfg, depth, widen, dropout);
         }
         throw new IllegalArgumentException("unknown model '" + key + "'; valid names: " + String.join(", ", NAMES));
+    }
+
+    /** A graph model for {@code spec} with weights initialised from {@code seed} (as a zoo model: Kaiming convolutions, unit batch norms). */
+    public static Network graph(GraphSpec spec, long seed) {
+        int[] in = spec.input(), out = spec.outputShape();
+        if (in.length != 3 || out.length != 1) {
+            throw new IllegalArgumentException("a graph model maps (C, H, W) to (classes); this graph maps " + dev.shears.engine.Shape.str(in)
+                    + " to " + dev.shears.engine.Shape.str(out));
+        }
+        return create(GRAPH, new ModelConfig(in[0], in[1], in[2], out[0], seed, Map.of(GRAPH, spec.toJson())));
+    }
+
+    private static Layer graph(Params p, ModelConfig cfg) {
+        String json = cfg.option(GRAPH, "");
+        if (json.isBlank()) throw new IllegalArgumentException("model 'graph' needs option graph (a graph description, as shears import writes)");
+        GraphSpec spec = GraphSpec.fromJson(json, "model 'graph'");
+        int[] in = spec.input(), out = spec.outputShape();
+        if (!java.util.Arrays.equals(in, new int[] {cfg.channels(), cfg.height(), cfg.width()}) || out.length != 1 || out[0] != cfg.classes()) {
+            throw new IllegalArgumentException("model 'graph' maps " + dev.shears.engine.Shape.str(in) + " to " + dev.shears.engine.Shape.str(out) + ", but the run has "
+                    + cfg.channels() + "x" + cfg.height() + "x" + cfg.width() + " inputs and " + cfg.classes() + " classes");
+        }
+        return new Graph(p, "graph", spec);
     }
 
     private static double number(String model, String option, String value) {

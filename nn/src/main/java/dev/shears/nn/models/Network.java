@@ -5,6 +5,7 @@ import dev.shears.engine.Tensor;
 import dev.shears.engine.Workspace;
 import dev.shears.nn.Model;
 import dev.shears.nn.Parameter;
+import dev.shears.nn.graph.Graph;
 import dev.shears.nn.layers.ActivationMemory;
 import dev.shears.nn.layers.Dropout;
 import dev.shears.nn.layers.GlobalAvgPool;
@@ -76,10 +77,11 @@ public final class Network implements Model, Seeded {
         return all;
     }
 
-    /** Visits a layer and everything inside it (Sequential children, Residual branches). */
+    /** Visits a layer and everything inside it (Sequential children, Residual branches, a graph's nodes). */
     public static void walk(Layer layer, Consumer<Layer> visit) {
         visit.accept(layer);
         if (layer instanceof Sequential s) for (Layer l : s.layers()) walk(l, visit);
+        if (layer instanceof Graph g) for (Layer l : g.layers()) walk(l, visit);
         if (layer instanceof Residual r) {
             walk(r.main(), visit);
             if (r.shortcut() != null) walk(r.shortcut(), visit);
