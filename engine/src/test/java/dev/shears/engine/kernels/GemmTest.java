@@ -156,6 +156,7 @@ class GemmTest {
             {9, 500, 513}, {129, 17, 513}, {9, 33, 1025}, {23, 40, 511}, // K blocks; L2-sized panels with A kept
             {65, 63, 31}, {31, 33, 33}, {33, 31, 32}, {61, 101, 37}, // around the small-path threshold
             {16, 144, 130}, {144, 130, 16}, // conv-like
+            {13, 97, 200}, {5, 64, 512}, // few rows of C: B read in place (ragged row sliver, ragged last columns, K = KC)
             {1, 1000, 300}, {1, 37, 2000}, {1, 4097, 9}, {300, 1, 700}, {1025, 1, 40}, {1, 70, 1023}, // matrix-vector (one row or column of C)
         };
         long seed = 100;

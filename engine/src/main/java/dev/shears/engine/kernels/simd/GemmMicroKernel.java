@@ -1,5 +1,7 @@
 package dev.shears.engine.kernels.simd;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,6 +17,7 @@ final class GemmMicroKernel {
     static final VectorSpecies<Float> S = GemmSimd.S;
     static final int L = S.length();
     static final int NR = GemmSimd.NR;
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
 
     /**
      * 8 x NR: 16 accumulators. Why 16: FMA latency (4 cycles) times FMA throughput (one 512-bit or
@@ -60,6 +63,58 @@ final class GemmMicroKernel {
         for (int p = 0; p < kc; p++) {
             int bi = bo + p * NR, ai = ao + p * 6;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ai]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[ai + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ai + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        toTile(c00, c01, tile, 0); toTile(c10, c11, tile, 1);
+        toTile(c20, c21, tile, 2); toTile(c30, c31, tile, 3);
+        toTile(c40, c41, tile, 4); toTile(c50, c51, tile, 5);
+    }
+
+    /**
+     * kernel8 with B read in place: row p of the B sliver at byte {@code bo + p * ldbBytes} of a
+     * segment (stored (k, n), NR contiguous floats per row), for few rows of C where packing B
+     * would cost as much as the multiply-adds it feeds (see GemmSimd.unpackedB).
+     */
+    static void kernel8Direct(int kc, float[] ap, int ao, MemorySegment b, long bo, long ldbBytes, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+        long lBytes = 4L * L;
+        for (int p = 0; p < kc; p++) {
+            int ai = ao + p * 8;
+            long bi = bo + p * ldbBytes;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, NO), b1 = FloatVector.fromMemorySegment(S, b, bi + lBytes, NO);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ai]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[ai + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ai + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, ap[ai + 6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, ap[ai + 7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+        }
+        toTile(c00, c01, tile, 0); toTile(c10, c11, tile, 1);
+        toTile(c20, c21, tile, 2); toTile(c30, c31, tile, 3);
+        toTile(c40, c41, tile, 4); toTile(c50, c51, tile, 5);
+        toTile(c60, c61, tile, 6); toTile(c70, c71, tile, 7);
+    }
+
+    /** kernel6 with B read in place (see kernel8Direct). */
+    static void kernel6Direct(int kc, float[] ap, int ao, MemorySegment b, long bo, long ldbBytes, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        long lBytes = 4L * L;
+        for (int p = 0; p < kc; p++) {
+            int ai = ao + p * 6;
+            long bi = bo + p * ldbBytes;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, NO), b1 = FloatVector.fromMemorySegment(S, b, bi + lBytes, NO);
             FloatVector x;
             x = FloatVector.broadcast(S, ap[ai]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
             x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);

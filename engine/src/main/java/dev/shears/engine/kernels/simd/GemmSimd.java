@@ -36,6 +36,12 @@ public final class GemmSimd implements GemmKernel {
     static final int PANEL_FLOATS = 128 * 1024;
     /** Below this many multiply-adds the small path skips packing and tiling. */
     static final long SMALL = 32 * 32 * 32;
+    /**
+     * Up to this many rows of C (and K within one block) B is read in place instead of packed: each
+     * packed float would feed only m/L vector FMAs, so packing cost as much as the multiply-adds
+     * (a convolution's 16 x 144 x 1024 forward GEMM on its columns, jmh ConvCpuTime).
+     */
+    static final int UNPACKED_B_MAX_M = 16;
     /** Below this many multiply-adds one thread is faster than a hand-off to the pool. */
     static final long PARALLEL_MIN = 64 * 64 * 64;
 
@@ -79,6 +85,10 @@ public final class GemmSimd implements GemmKernel {
         }
         if (m == 1 || n == 1) {
             gemv(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+            return;
+        }
+        if (!transB && m <= UNPACKED_B_MAX_M && k <= KC && n >= NR) {
+            unpackedB(transA, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }
         // split: threads take disjoint tile ranges of C along M or N, whichever balances better
@@ -193,6 +203,33 @@ public final class GemmSimd implements GemmKernel {
             float v = alpha * y[j - from];
             c.setAtIndex(F, at, beta == 0f ? v : v + beta * c.getAtIndex(F, at));
         }
+    }
+
+    /**
+     * Few rows of C, B stored (k, n): A packed once (m x k, a few KB), B slivers read in place by
+     * the micro-kernel, each NR-column strip of C done for all its row slivers while the B sliver is
+     * in L1; the last n % NR columns through the packed path. Threads take disjoint column strips.
+     */
+    private void unpackedB(boolean transA, int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
+                           MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
+        int strips = n / NR, mPad = ceilDiv(m, MR) * MR;
+        long volume = (long) m * n * k;
+        int t = volume < PARALLEL_MIN ? 1 : Math.min(threads, strips);
+        Parallel.forEachChunk(t, part -> {
+            Scratch s = SCRATCH.get();
+            float[] ap = s.a(mPad * k);
+            GemmPacking.packA(transA, a, aOff, lda, 0, m, 0, k, ap, 0, MR, s.tile);
+            int from = (int) ((long) strips * part / t), to = (int) ((long) strips * (part + 1) / t);
+            for (int js = from; js < to; js++) {
+                int jr = js * NR;
+                for (int ir = 0; ir < m; ir += MR) {
+                    if (MR == 8) GemmMicroKernel.kernel8Direct(k, ap, ir * k, b, 4 * (bOff + jr), 4L * ldb, s.tile);
+                    else GemmMicroKernel.kernel6Direct(k, ap, ir * k, b, 4 * (bOff + jr), 4L * ldb, s.tile);
+                    storeTile(s.tile, Math.min(MR, m - ir), NR, c, cOff + (long) ir * ldc + jr, ldc, alpha, beta);
+                }
+            }
+        });
+        if (strips * NR < n) block(SCRATCH.get(), transA, false, 0, m, strips * NR, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     /** C rows [m0, m1) x columns [n0, n1): the blocked loop nest on one thread. */

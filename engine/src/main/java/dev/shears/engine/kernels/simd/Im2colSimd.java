@@ -24,6 +24,8 @@ public final class Im2colSimd implements Im2colKernel {
     private static final VectorSpecies<Float> S = KernelSpecies.FLOAT;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final long VECTOR_BYTES = S.vectorByteSize();
+    private static final FloatVector ZERO = FloatVector.zero(S);
 
     @Override
     public void im2col(ConvGeometry g, int images, MemorySegment x, long xOffset, long imageStride,
@@ -194,9 +196,16 @@ public final class Im2colSimd implements Im2colKernel {
      */
     private static void flatCopy(MemorySegment x, long src, MemorySegment cols, long dst, int pixels, boolean[] valid) {
         int q = 0, bound = S.loopBound(pixels);
+        long last = x.byteSize() - VECTOR_BYTES;
         for (; q < bound; q += S.length()) { // body
             VectorMask<Float> m = VectorMask.fromArray(S, valid, q);
-            FloatVector v = m.allTrue() ? FloatVector.fromMemorySegment(S, x, (src + q) * 4, ORDER) : FloatVector.fromMemorySegment(S, x, (src + q) * 4, ORDER, m);
+            long at = (src + q) * 4;
+            FloatVector v;
+            if (m.allTrue()) v = FloatVector.fromMemorySegment(S, x, at, ORDER);
+            // inside the segment: a plain load and a blend (a masked load is far slower, and once one
+            // reaches past the segment's ends C2 falls back to a per-lane path)
+            else if (at >= 0 && at <= last) v = ZERO.blend(FloatVector.fromMemorySegment(S, x, at, ORDER), m);
+            else v = FloatVector.fromMemorySegment(S, x, at, ORDER, m);
             v.intoMemorySegment(cols, (dst + q) * 4, ORDER);
         }
         if (q < pixels) { // tail: the pattern is false past the row; the store stops at the row's end
@@ -229,6 +238,7 @@ public final class Im2colSimd implements Im2colKernel {
      * pass over the plane per cell.
      */
     private static void flatGatherAdd(MemorySegment cols, long rows, long ldCols, MemorySegment x, long plane, int hw, boolean[][] reads, long[] shifts) {
+        long last = cols.byteSize() - VECTOR_BYTES;
         for (int t = 0; t < hw; t += S.length()) {
             boolean whole = t + S.length() <= hw;
             VectorMask<Float> in = whole ? null : S.indexInRange(t, hw); // tail: the last partial vector of the plane
@@ -236,8 +246,9 @@ public final class Im2colSimd implements Im2colKernel {
             for (int cell = 0; cell < reads.length; cell++) {
                 VectorMask<Float> m = VectorMask.fromArray(S, reads[cell], t);
                 long at = (rows + cell * ldCols + t - shifts[cell]) * 4;
-                acc = m.allTrue() ? acc.add(FloatVector.fromMemorySegment(S, cols, at, ORDER))
-                        : acc.add(FloatVector.fromMemorySegment(S, cols, at, ORDER, m), m);
+                if (m.allTrue()) acc = acc.add(FloatVector.fromMemorySegment(S, cols, at, ORDER));
+                else if (at >= 0 && at <= last) acc = acc.add(FloatVector.fromMemorySegment(S, cols, at, ORDER), m); // plain load, masked add
+                else acc = acc.add(FloatVector.fromMemorySegment(S, cols, at, ORDER, m), m);
             }
             if (whole) acc.intoMemorySegment(x, (plane + t) * 4, ORDER);
             else acc.intoMemorySegment(x, (plane + t) * 4, ORDER, in);

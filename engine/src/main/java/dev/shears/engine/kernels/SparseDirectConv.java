@@ -1,8 +1,6 @@
-package dev.shears.nn.layers;
+package dev.shears.engine.kernels;
 
 import dev.shears.engine.Parallel;
-import dev.shears.engine.kernels.SparseMatrix;
-import dev.shears.engine.kernels.SparseConv;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -13,10 +11,11 @@ import java.lang.foreign.ValueLayout;
  * the geometry (stride 1 or 2, padding 0 or 1; scalar and Vector API twins) each image is copied
  * into a padded native buffer, run through it and copied out; other geometries take the plain
  * loop below: each nonzero's column (ci, ki, kj) as its offset in a zero-padded heap image, each
- * output row getting w times a (strided) run of it. Built once by Conv2d.useSparseWeight.
+ * output row getting w times a (strided) run of it. Built once per sparse snapshot (Conv2d.useSparseWeight);
+ * it owns its per-lane scratch.
  * Not for training. Pinned by SparseInferenceTest (outputs equal the dense forward).
  */
-final class SparseDirectConv {
+public final class SparseDirectConv {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final long PARALLEL_WORK = 1 << 15;
     private final int c, h, w, oc, oh, ow, k, stride, pad, hp, wp;
@@ -26,8 +25,11 @@ final class SparseDirectConv {
     private final SparseConv fast;       // the engine kernel where it covers the geometry, else null
     private final MemorySegment[] lanes; // per lane: padded input, padded output, kernel scratch (fast only)
     private final long outAt, scratchAt;
+    private final float[] bias;          // (oc) or null
+    private final float[][] padded, out; // plain loop: per lane heap scratch (borders stay zero: only interiors are written)
 
-    SparseDirectConv(SparseMatrix s, float[] bias, int c, int h, int w, int oc, int oh, int ow, int k, int stride, int pad, int lanes) {
+    /** {@code s} (oc, c*k*k), bias (oc) or null, input (c, h, w), output (oc, oh, ow); {@code lanes} callers may run at once. */
+    public SparseDirectConv(SparseMatrix s, float[] bias, int c, int h, int w, int oc, int oh, int ow, int k, int stride, int pad, int lanes) {
         this.c = c;
         this.h = h;
         this.w = w;
@@ -59,20 +61,22 @@ final class SparseDirectConv {
             this.lanes = null;
             outAt = scratchAt = 0;
         }
+        this.bias = bias == null ? null : bias.clone();
+        this.padded = fast != null ? null : new float[lanes][c * hp * wp];
+        this.out = fast != null ? null : new float[lanes][oc * oh * ow];
     }
 
     /** Whether forward runs the engine kernel (true) or the plain loop. */
-    boolean usesEngineKernel() { return fast != null; }
+    public boolean usesEngineKernel() { return fast != null; }
 
-    /** Floats of padded input scratch one image needs. */
-    int paddedFloats() { return c * hp * wp; }
+    /** Lanes (concurrent callers) this snapshot has scratch for. */
+    public int lanes() { return fast != null ? lanes.length : padded.length; }
 
     /**
-     * y (oc, oh*ow) at yOff = W x (c, h, w) at xOff (+ bias, may be null: the engine kernel uses
-     * the bias given at construction); xp and out are heap scratch of the plain loop, lane picks
-     * the engine kernel's buffers (one caller thread per lane at a time).
+     * y (oc, oh*ow) at yOff = W x (c, h, w) at xOff + the bias given at construction; lane picks
+     * the scratch (one caller thread per lane at a time).
      */
-    void forward(MemorySegment xs, long xOff, MemorySegment bias, MemorySegment ys, long yOff, float[] xp, float[] out, int lane) {
+    public void forward(MemorySegment xs, long xOff, MemorySegment ys, long yOff, int lane) {
         if (fast != null) {
             MemorySegment m = lanes[lane];
             SparseConv.pad(xs, xOff, c, h, w, m, 0);
@@ -80,6 +84,7 @@ final class SparseDirectConv {
             SparseConv.unpad(m, outAt, oc, oh, ow, ys, yOff);
             return;
         }
+        float[] xp = padded[lane], out = this.out[lane];
         for (int ci = 0; ci < c; ci++) {
             for (int iy = 0; iy < h; iy++) MemorySegment.copy(xs, F, (xOff + ((long) ci * h + iy) * w) * 4, xp, (ci * hp + iy + pad) * wp + pad, w);
         }
@@ -88,7 +93,7 @@ final class SparseDirectConv {
         Parallel.RangeBody body = (from, to) -> {
             for (int o = from; o < to; o++) {
                 int base = o * p;
-                float b = bias == null ? 0f : bias.getAtIndex(F, o);
+                float b = bias == null ? 0f : bias[o];
                 java.util.Arrays.fill(out, base, base + p, b);
                 for (int q = rowStart[o]; q < rowStart[o + 1]; q++) {
                     float wt = value[q];
