@@ -8,11 +8,7 @@ import dev.shears.nn.Parameter;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -233,21 +229,8 @@ public record SparsityReport(List<Row> rows, long unprunableMacs) {
     }
 
     /** Writes a temp file next to {@code file}, then renames it over {@code file}. */
-    static void writeAtomically(Path file, String text) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir != null) Files.createDirectories(dir);
-        Path tmp = dev.shears.nn.io.AtomicFiles.newTempFile(dir, abs.getFileName().toString());
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+    static void writeAtomically(Path file, String text) {
+        dev.shears.nn.io.AtomicFiles.writeString(file, text);
     }
 
     private static String percent(double f) {

@@ -3,13 +3,8 @@ package dev.shears.cli.experiment;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.text.DecimalFormat;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -235,30 +230,6 @@ final class Plots {
     }
 
     private static void save(Path file, JFreeChart chart, int w, int h) {
-        Path abs = file.toAbsolutePath();
-        Path tmp = null;
-        try {
-            Files.createDirectories(abs.getParent());
-            tmp = dev.shears.nn.io.AtomicFiles.newTempFile(abs.getParent(), abs.getFileName().toString());
-            try (OutputStream os = Files.newOutputStream(tmp)) {
-                ChartUtils.writeChartAsPNG(os, chart, w, h);
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the first error is the one to report
-                }
-            }
-        }
+        dev.shears.nn.io.AtomicFiles.write(file, os -> ChartUtils.writeChartAsPNG(os, chart, w, h));
     }
 }

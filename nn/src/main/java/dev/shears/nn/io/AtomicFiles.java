@@ -1,6 +1,8 @@
 package dev.shears.nn.io;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes a small text file atomically: a temp file in the same folder, fsync, rename over. The temp
+ * Writes a file atomically: a temp file in the same folder, fsync, rename over. The temp
  * file, and so the result, gets the permissions any new file gets (0666 less the umask), not the
  * owner-only 0600 of {@link Files#createTempFile}. Pinned by AtomicFilesTest.
  */
@@ -34,13 +36,26 @@ public final class AtomicFiles {
         }
     }
 
-    public static void writeString(Path file, String content) {
+    /** What goes into the temp file: the stream is buffered and closed by {@link #write}. */
+    @FunctionalInterface
+    public interface Body {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Writes {@code file} atomically: {@code body} fills a temp file in the same folder, which is
+     * synced and renamed over {@code file}; on any failure the temp file is removed and the old
+     * {@code file}, if any, is left as it was. The folder is created when missing.
+     */
+    public static void write(Path file, Body body) {
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = null;
         try {
             Files.createDirectories(dir);
             tmp = newTempFile(dir, file.getFileName().toString());
-            Files.writeString(tmp, content, StandardCharsets.UTF_8);
+            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+                body.writeTo(os);
+            }
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
             }
@@ -61,5 +76,10 @@ public final class AtomicFiles {
                 }
             }
         }
+    }
+
+    /** {@link #write} of a UTF-8 text. */
+    public static void writeString(Path file, String content) {
+        write(file, out -> out.write(content.getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -10,17 +10,12 @@ import dev.shears.nn.onnx.OnnxProto.OperatorSetIdProto;
 import dev.shears.nn.onnx.OnnxProto.TensorProto;
 import dev.shears.nn.onnx.OnnxProto.TypeProto;
 import dev.shears.nn.onnx.OnnxProto.ValueInfoProto;
-import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Writes {@link OnnxProto} records as a serialized ModelProto with protobuf-java's
@@ -48,34 +43,7 @@ public final class OnnxWriter {
 
     /** Writes {@code m} to {@code file} atomically (temp file, fsync, rename). */
     public static void write(ModelProto m, Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = dev.shears.nn.io.AtomicFiles.newTempFile(dir, file.getFileName().toString()); // umask permissions, not 0600
-            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-                write(m, os);
-            }
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original error is the one to report
-                }
-            }
-        }
+        dev.shears.nn.io.AtomicFiles.write(file, os -> write(m, os)); // umask permissions, not 0600
     }
 
     /** Streams the serialized model to {@code os} (not closed). */

@@ -1,6 +1,8 @@
 package dev.shears.nn.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.shears.nn.models.ModelConfig;
@@ -9,10 +11,13 @@ import dev.shears.nn.models.Network;
 import dev.shears.nn.onnx.OnnxExport;
 import dev.shears.nn.testing.TinyLinear;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,6 +50,21 @@ class AtomicFilesTest {
         assertEquals(expected, PosixFilePermissions.toString(Files.getPosixFilePermissions(onnx)), "ONNX file permissions");
         try (var files = Files.list(dir)) {
             assertEquals(4, files.count(), "a temp file was left behind");
+        }
+    }
+
+    @Test
+    void aFailedWriteLeavesTheOldFileAndNoTempFile() throws IOException {
+        Path file = dir.resolve("report.json");
+        AtomicFiles.writeString(file, "old");
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> AtomicFiles.write(file, out -> {
+            out.write("half of the new".getBytes(StandardCharsets.UTF_8));
+            throw new IOException("disk full");
+        }));
+        assertTrue(e.getMessage().contains("report.json") && e.getMessage().contains("disk full"), e.getMessage());
+        assertEquals("old", Files.readString(file));
+        try (var listing = Files.list(dir)) {
+            assertEquals(List.of(file), listing.toList());
         }
     }
 }
