@@ -16,6 +16,12 @@ public interface ActivationKernel {
     /** {@code dx = x > 0 ? dy : 0}, where x is relu's input or output. */
     void reluBackward(MemorySegment x, long xOffset, MemorySegment dy, long dyOffset, MemorySegment dx, long dxOffset, int n);
 
+    /** {@code y = Math.min(Math.max(x, min), max)} (ReLU6 is [0, 6]; NaN passes through). */
+    void clampForward(MemorySegment x, long xOffset, float min, float max, MemorySegment y, long yOffset, int n);
+
+    /** {@code dx = min < x < max ? dy : 0}, where x is the clamp's input. */
+    void clampBackward(MemorySegment x, long xOffset, float min, float max, MemorySegment dy, long dyOffset, MemorySegment dx, long dxOffset, int n);
+
     /** {@code y = 1 / (1 + exp(-x))}. */
     void sigmoidForward(MemorySegment x, long xOffset, MemorySegment y, long yOffset, int n);
 

@@ -28,6 +28,21 @@ public final class ActivationScalar implements ActivationKernel {
     }
 
     @Override
+    public void clampForward(MemorySegment x, long xOffset, float min, float max, MemorySegment y, long yOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            y.setAtIndex(F, yOffset + i, Math.min(Math.max(x.getAtIndex(F, xOffset + i), min), max));
+        }
+    }
+
+    @Override
+    public void clampBackward(MemorySegment x, long xOffset, float min, float max, MemorySegment dy, long dyOffset, MemorySegment dx, long dxOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x.getAtIndex(F, xOffset + i), g = dy.getAtIndex(F, dyOffset + i);
+            dx.setAtIndex(F, dxOffset + i, v > min && v < max ? g : 0f);
+        }
+    }
+
+    @Override
     public void sigmoidForward(MemorySegment x, long xOffset, MemorySegment y, long yOffset, int n) {
         for (int i = 0; i < n; i++) {
             float v = x.getAtIndex(F, xOffset + i);

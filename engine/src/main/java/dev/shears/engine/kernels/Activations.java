@@ -26,6 +26,19 @@ public final class Activations {
         Split.ranges(n, (a, len) -> KERNEL.reluBackward(x, xOffset + a, dy, dyOffset + a, dx, dxOffset + a, len));
     }
 
+    /** {@code y = min(max(x, min), max)}; y may be x. */
+    public static void clampForward(MemorySegment x, long xOffset, float min, float max, MemorySegment y, long yOffset, int n) {
+        check("clampForward", n, "x", x, xOffset, "y", y, yOffset);
+        Split.ranges(n, (a, len) -> KERNEL.clampForward(x, xOffset + a, min, max, y, yOffset + a, len));
+    }
+
+    /** {@code dx = min < x < max ? dy : 0}; x is the clamp's input; dx may be dy. */
+    public static void clampBackward(MemorySegment x, long xOffset, float min, float max, MemorySegment dy, long dyOffset, MemorySegment dx, long dxOffset, int n) {
+        check("clampBackward", n, "x", x, xOffset, "dy", dy, dyOffset);
+        check("clampBackward", n, "dx", dx, dxOffset, "dx", dx, dxOffset);
+        Split.ranges(n, (a, len) -> KERNEL.clampBackward(x, xOffset + a, min, max, dy, dyOffset + a, dx, dxOffset + a, len));
+    }
+
     /** {@code y = 1 / (1 + exp(-x))}; y may be x. */
     public static void sigmoidForward(MemorySegment x, long xOffset, MemorySegment y, long yOffset, int n) {
         check("sigmoidForward", n, "x", x, xOffset, "y", y, yOffset);

@@ -52,6 +52,35 @@ class ActivationsTest {
     }
 
     @Test
+    void clampTwinsAgreeBitForBit() {
+        float[][] bounds = {{0f, 6f}, {-1.5f, 2.25f}, {0f, Float.POSITIVE_INFINITY}, {3f, 3f}};
+        for (float[] b : bounds) {
+            float lo = b[0], hi = b[1];
+            for (int n : TestData.AWKWARD) {
+                int off = n % 3;
+                try (Tensor x = input(n, off, 5L * n, true); Tensor dy = input(n, off, 5L * n + 1, true);
+                     Tensor y1 = Tensor.allocate(DType.F32, n + off); Tensor y2 = Tensor.allocate(DType.F32, n + off)) {
+                    SCALAR.clampForward(x.segment(), off, lo, hi, y1.segment(), off, n);
+                    SIMD.clampForward(x.segment(), off, lo, hi, y2.segment(), off, n);
+                    Im2colTest.assertBitsEqual(y1, y2, "clampForward [" + lo + ", " + hi + "] n=" + n);
+                    for (int i = 0; i < n; i++) {
+                        float v = x.get(off + i), r = y1.get(off + i);
+                        assertTrue(Float.isNaN(v) ? Float.isNaN(r) : r >= lo && r <= hi && (r == v || r == lo || r == hi),
+                                "clamp(" + v + ") to [" + lo + ", " + hi + "] = " + r);
+                    }
+                    SCALAR.clampBackward(x.segment(), off, lo, hi, dy.segment(), off, y1.segment(), off, n);
+                    SIMD.clampBackward(x.segment(), off, lo, hi, dy.segment(), off, y2.segment(), off, n);
+                    Im2colTest.assertBitsEqual(y1, y2, "clampBackward [" + lo + ", " + hi + "] n=" + n);
+                    for (int i = 0; i < n; i++) {
+                        float v = x.get(off + i), want = v > lo && v < hi ? dy.get(off + i) : 0f;
+                        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y1.get(off + i)), "clampBackward at " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void sigmoidAndTanhTwinsAgreeWithinUlps() {
         for (int n : TestData.AWKWARD) {
             int off = (n * 3) % 7;

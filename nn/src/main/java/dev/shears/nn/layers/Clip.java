@@ -1,8 +1,7 @@
 package dev.shears.nn.layers;
 
 import dev.shears.engine.Tensor;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import dev.shears.engine.kernels.Activations;
 
 /**
  * Clamping to [min, max] (ONNX Clip; ReLU6 is [0, 6], a ReLU that must not work in place is
@@ -11,8 +10,6 @@ import java.lang.foreign.ValueLayout;
  * layer and feed any number of readers. Pinned by GradientCheckTest.
  */
 public final class Clip implements Layer {
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-
     private final String name;
     private final int[] shape;
     private final float min, max;
@@ -55,9 +52,7 @@ public final class Clip implements Layer {
     public Tensor forward(Tensor x, boolean training) {
         Shapes.requireBatch(name, Shapes.batchOf(name, x, shape), batch);
         this.x = x;
-        MemorySegment xs = x.segment(), ys = y.segment();
-        long n = x.size();
-        for (long i = 0; i < n; i++) ys.setAtIndex(F, i, Math.min(Math.max(xs.getAtIndex(F, i), min), max));
+        Activations.clampForward(x.segment(), 0, min, max, y.segment(), 0, Math.toIntExact(x.size()));
         return y;
     }
 
@@ -65,12 +60,7 @@ public final class Clip implements Layer {
     @Override
     public Tensor backward(Tensor dy) {
         Shapes.requireBatch(name, Shapes.batchOf(name, dy, shape), batch);
-        MemorySegment xs = x.segment(), ds = dy.segment(), dxs = dx.segment();
-        long n = dy.size();
-        for (long i = 0; i < n; i++) {
-            float v = xs.getAtIndex(F, i);
-            dxs.setAtIndex(F, i, v > min && v < max ? ds.getAtIndex(F, i) : 0f);
-        }
+        Activations.clampBackward(x.segment(), 0, min, max, dy.segment(), 0, dx.segment(), 0, Math.toIntExact(dy.size()));
         return dx;
     }
 }

@@ -69,6 +69,45 @@ public final class ActivationSimd implements ActivationKernel {
     }
 
     @Override
+    public void clampForward(MemorySegment x, long xOffset, float min, float max, MemorySegment y, long yOffset, int n) {
+        if (n < S.length()) { // guard
+            SCALAR.clampForward(x, xOffset, min, max, y, yOffset, n);
+            return;
+        }
+        int bound = S.loopBound(n), i = 0;
+        for (; i < bound; i += S.length()) { // body: MAX and MIN lanewise follow Math.max / Math.min
+            load(x, xOffset + i).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, (yOffset + i) * 4, ORDER);
+        }
+        if (i < n) { // tail
+            VectorMask<Float> m = S.indexInRange(i, n);
+            load(x, xOffset + i, m).lanewise(VectorOperators.MAX, min).lanewise(VectorOperators.MIN, max)
+                    .intoMemorySegment(y, (yOffset + i) * 4, ORDER, m);
+        }
+    }
+
+    @Override
+    public void clampBackward(MemorySegment x, long xOffset, float min, float max, MemorySegment dy, long dyOffset, MemorySegment dx, long dxOffset, int n) {
+        if (n < S.length()) {
+            SCALAR.clampBackward(x, xOffset, min, max, dy, dyOffset, dx, dxOffset, n);
+            return;
+        }
+        FloatVector zero = FloatVector.zero(S);
+        int bound = S.loopBound(n), i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector v = load(x, xOffset + i);
+            VectorMask<Float> pass = v.compare(VectorOperators.GT, min).and(v.compare(VectorOperators.LT, max));
+            zero.blend(load(dy, dyOffset + i), pass).intoMemorySegment(dx, (dxOffset + i) * 4, ORDER);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector v = load(x, xOffset + i, m);
+            VectorMask<Float> pass = v.compare(VectorOperators.GT, min).and(v.compare(VectorOperators.LT, max));
+            zero.blend(load(dy, dyOffset + i, m), pass).intoMemorySegment(dx, (dxOffset + i) * 4, ORDER, m);
+        }
+    }
+
+    @Override
     public void sigmoidForward(MemorySegment x, long xOffset, MemorySegment y, long yOffset, int n) {
         if (n < S.length()) {
             SCALAR.sigmoidForward(x, xOffset, y, yOffset, n);
