@@ -14,7 +14,8 @@ import java.lang.foreign.ValueLayout;
  * as they are. Stride 2 first splits the input into its 4 (row, column) parity planes, rows as
  * wide as the output's padded rows, where every tap is again a contiguous run landing in place
  * (other geometries go through a scratch and a row scatter). Epilogue fused: bias (for a
- * folded batch norm), residual in the output's padded layout, ReLU. Single-threaded; no im2col.
+ * folded batch norm), residual in the output's padded layout, ReLU. Single-threaded per call; forward
+ * splits into prepare + forwardRows so threads can share one image. No im2col.
  * Not for training. Pinned by SparseConvTest (against a dense convolution on masked weights).
  */
 public final class SparseConv {
@@ -107,25 +108,14 @@ public final class SparseConv {
     public static void pad(MemorySegment src, long srcOffset, int c, int h, int w, MemorySegment dst, long dstOffset) {
         int wp = w + 2;
         long plane = (long) (h + 2) * wp;
-        for (int ci = 0; ci < c; ci++) {
-            for (int y = 0; y < h; y++) {
-                long from = srcOffset + ((long) ci * h + y) * w, to = dstOffset + ci * plane + (long) (y + 1) * wp + 1;
-                // an element loop: MemorySegment.copy costs tens of ns a call, more than a short row
-                for (int i = 0; i < w; i++) dst.setAtIndex(F, to + i, src.getAtIndex(F, from + i));
-            }
-        }
+        for (int ci = 0; ci < c; ci++) KERNEL.copyRows(src, srcOffset + (long) ci * h * w, w, dst, dstOffset + ci * plane + wp + 1, wp, h, w);
     }
 
     /** Copies a padded buffer's interiors out to compact (c, h, w) at dst. */
     public static void unpad(MemorySegment src, long srcOffset, int c, int h, int w, MemorySegment dst, long dstOffset) {
         int wp = w + 2;
         long plane = (long) (h + 2) * wp;
-        for (int ci = 0; ci < c; ci++) {
-            for (int y = 0; y < h; y++) {
-                long from = srcOffset + ci * plane + (long) (y + 1) * wp + 1, to = dstOffset + ((long) ci * h + y) * w;
-                for (int i = 0; i < w; i++) dst.setAtIndex(F, to + i, src.getAtIndex(F, from + i));
-            }
-        }
+        for (int ci = 0; ci < c; ci++) KERNEL.copyRows(src, srcOffset + ci * plane + wp + 1, wp, dst, dstOffset + (long) ci * h * w, w, h, w);
     }
 
     public int outChannels() { return oc; }
@@ -147,27 +137,52 @@ public final class SparseConv {
      */
     public void forward(MemorySegment x, long xOffset, MemorySegment y, long yOffset, MemorySegment res, long resOffset,
                         boolean relu, MemorySegment scratch, long scratchOffset) {
+        prepare(x, xOffset, scratch, scratchOffset, 0, 1);
+        forwardRows(x, xOffset, y, yOffset, res, resOffset, relu, scratch, scratchOffset, 0, oc);
+    }
+
+    /**
+     * The first half of {@link #forward}, split so threads can share one image: part {@code part}
+     * of {@code parts} of the input preparation (stride 2: the parity split of a share of the
+     * input channels; nothing otherwise). Every part must be done before any {@link #forwardRows}.
+     */
+    public void prepare(MemorySegment x, long xOffset, MemorySegment scratch, long scratchOffset, int part, int parts) {
+        if (stride != 2) return;
+        need("x", x, xOffset, paddedFloats(c, h, w));
+        need("scratch", scratch, scratchOffset, scratchFloats());
+        if (parts < 1 || part < 0 || part >= parts) throw new IllegalArgumentException("sparse conv: part " + part + " of " + parts);
+        int u = usedChannels.length;
+        splitParity(x, xOffset, scratch, scratchOffset, u * part / parts, u * (part + 1) / parts);
+    }
+
+    /**
+     * The second half of {@link #forward} for output channels [rowFrom, rowTo) (arguments as
+     * there); disjoint row ranges may run at once on different threads once {@link #prepare} is
+     * done.
+     */
+    public void forwardRows(MemorySegment x, long xOffset, MemorySegment y, long yOffset, MemorySegment res, long resOffset,
+                            boolean relu, MemorySegment scratch, long scratchOffset, int rowFrom, int rowTo) {
         need("x", x, xOffset, paddedFloats(c, h, w));
         need("y", y, yOffset, paddedFloats(oc, oh, ow));
         if (res != null) need("residual", res, resOffset, paddedFloats(oc, oh, ow));
         if (scratchFloats() > 0) need("scratch", scratch, scratchOffset, scratchFloats());
+        if (rowFrom < 0 || rowTo > oc || rowFrom > rowTo) throw new IllegalArgumentException("sparse conv: rows [" + rowFrom + ", " + rowTo + ") of " + oc);
         int wpo = ow + 2;
         long plane = (long) (oh + 2) * wpo;
         long src = xOffset, wide = scratchOffset;
         MemorySegment in = x;
         if (stride == 2) {
-            splitParity(x, xOffset, scratch, scratchOffset);
             in = scratch;
             src = scratchOffset;
             wide = scratchOffset + (long) c * 4 * hph * pw + SLACK;
         }
         if (inPlace) {
-            KERNEL.rows(rowStart, offset, value, bias, 0, oc, n, in, src, y, yOffset + wpo + 1, (int) plane,
+            KERNEL.rows(rowStart, offset, value, bias, rowFrom, rowTo, n, in, src, y, yOffset + wpo + 1, (int) plane,
                     res, resOffset + wpo + 1, (int) plane, relu, valid);
             return;
         }
-        KERNEL.rows(rowStart, offset, value, bias, 0, oc, n, in, src, scratch, wide, n, null, 0, 0, relu && res == null, null);
-        for (int o = 0; o < oc; o++) {
+        KERNEL.rows(rowStart, offset, value, bias, rowFrom, rowTo, n, in, src, scratch, wide, n, null, 0, 0, relu && res == null, null);
+        for (int o = rowFrom; o < rowTo; o++) {
             for (int oy = 0; oy < oh; oy++) {
                 long from = wide + (long) o * n + (long) oy * width, to = yOffset + o * plane + (long) (oy + 1) * wpo + 1;
                 if (res == null) {
@@ -186,10 +201,11 @@ public final class SparseConv {
      * reads few): plane (a, b)[i][j] = x[2i + a][2j + b], 0 past the edge; rows pw wide. The
      * planes of unread channels keep whatever they held: only masked-out positions read them.
      */
-    private void splitParity(MemorySegment x, long xOffset, MemorySegment out, long outOffset) {
+    private void splitParity(MemorySegment x, long xOffset, MemorySegment out, long outOffset, int usedFrom, int usedTo) {
         int hp = h + 2, wp = w + 2, half = wp / 2;
         long pp = (long) hph * pw;
-        for (int ci : usedChannels) {
+        for (int u = usedFrom; u < usedTo; u++) {
+            int ci = usedChannels[u];
             for (int row = 0; row < 2 * hph; row++) {
                 int a = row & 1, i = row >> 1;
                 long even = outOffset + ((long) ci * 4 + a * 2) * pp + (long) i * pw, odd = even + pp;
@@ -201,10 +217,7 @@ public final class SparseConv {
                     continue;
                 }
                 long src = xOffset + ((long) ci * hp + row) * wp;
-                for (int j = 0; j < half; j++) {
-                    out.setAtIndex(F, even + j, x.getAtIndex(F, src + 2L * j));
-                    out.setAtIndex(F, odd + j, x.getAtIndex(F, src + 2L * j + 1));
-                }
+                KERNEL.deinterleave(x, src, out, even, out, odd, half);
                 if (wp % 2 == 1) { // odd width: the last column is even, its odd partner is past the edge
                     out.setAtIndex(F, even + half, x.getAtIndex(F, src + wp - 1));
                     out.setAtIndex(F, odd + half, 0f);

@@ -7,8 +7,10 @@ import java.lang.foreign.MemorySegment;
  * broadcast multiply-add of {@code value[p]} over a contiguous run of n floats of the input that
  * starts {@code offset[p]} floats past {@code xOffset} (the tap's shifted view of a zero-padded
  * input plane, see {@link SparseConv}), then a fused epilogue: + bias, + residual, ReLU, and
- * zeros where {@code valid[q]} is false (padding columns). Kernels trust their arguments: the
- * facade checks. Implementations: SparseConvScalar (the spec) and the SIMD twin.
+ * zeros where {@code valid[q]} is false (padding columns); and the layout moves around it (strided
+ * row copies into and out of the padded layout, the even/odd split of stride-2 inputs). Kernels
+ * trust their arguments: the facade checks. Implementations: SparseConvScalar (the spec) and the
+ * SIMD twin.
  * Pinned by SparseConvTest.
  */
 public interface SparseConvKernel {
@@ -23,4 +25,17 @@ public interface SparseConvKernel {
     void rows(int[] rowStart, int[] offset, float[] value, float[] bias, int rowFrom, int rowTo, int n,
               MemorySegment x, long xOffset, MemorySegment y, long yOffset, int ldy,
               MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid);
+
+    /**
+     * {@code dst[dstOffset + i * dstStride + j] = src[srcOffset + i * srcStride + j]} for i in
+     * [0, rows), j in [0, n): a block of rows between the compact and the padded layouts. The
+     * blocks must not overlap.
+     */
+    void copyRows(MemorySegment src, long srcOffset, int srcStride, MemorySegment dst, long dstOffset, int dstStride, int rows, int n);
+
+    /**
+     * {@code even[evenOffset + j] = x[xOffset + 2j]}, {@code odd[oddOffset + j] = x[xOffset + 2j + 1]}
+     * for j in [0, pairs): one row of the stride-2 parity split. Outputs must not overlap x.
+     */
+    void deinterleave(MemorySegment x, long xOffset, MemorySegment even, long evenOffset, MemorySegment odd, long oddOffset, int pairs);
 }

@@ -28,4 +28,19 @@ public final class SparseConvScalar implements SparseConvKernel {
             }
         }
     }
+
+    @Override
+    public void copyRows(MemorySegment src, long srcOffset, int srcStride, MemorySegment dst, long dstOffset, int dstStride, int rows, int n) {
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < n; j++) dst.setAtIndex(F, dstOffset + (long) i * dstStride + j, src.getAtIndex(F, srcOffset + (long) i * srcStride + j));
+        }
+    }
+
+    @Override
+    public void deinterleave(MemorySegment x, long xOffset, MemorySegment even, long evenOffset, MemorySegment odd, long oddOffset, int pairs) {
+        for (int j = 0; j < pairs; j++) {
+            even.setAtIndex(F, evenOffset + j, x.getAtIndex(F, xOffset + 2L * j));
+            odd.setAtIndex(F, oddOffset + j, x.getAtIndex(F, xOffset + 2L * j + 1));
+        }
+    }
 }

@@ -136,6 +136,73 @@ class SparseConvTest {
     }
 
     @Test
+    void layoutMovesOfTheTwinsMatchTheSpec() {
+        SplittableRandom rng = new SplittableRandom(7);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : TestData.AWKWARD) {
+                if (n > 300) continue;
+                // deinterleave: n pairs from an odd offset into two outputs
+                MemorySegment x = native1(arena, TestData.uniform(rng, 2 * n + 3, -1f, 1f));
+                float[][] got = new float[2][];
+                for (SparseConvKernel k : new SparseConvKernel[] {SCALAR, SIMD}) {
+                    MemorySegment e = arena.allocate(4L * (n + 2), 64), o = arena.allocate(4L * (n + 2), 64);
+                    k.deinterleave(x, 3, e, 1, o, 2, n);
+                    float[] out = new float[2 * n];
+                    for (int j = 0; j < n; j++) {
+                        out[2 * j] = e.getAtIndex(F, 1 + j);
+                        out[2 * j + 1] = o.getAtIndex(F, 2 + j);
+                    }
+                    got[k == SCALAR ? 0 : 1] = out;
+                }
+                for (int j = 0; j < 2 * n; j++) {
+                    assertEquals(x.getAtIndex(F, 3 + j), got[0][j], "scalar deinterleave n=" + n + " at " + j);
+                    assertEquals(got[0][j], got[1][j], "SIMD deinterleave n=" + n + " at " + j);
+                }
+                // copyRows: 3 rows of n between strides n + 5 and n + 2, offsets 4 and 1; the gaps stay as they were
+                int rows = 3, ss = n + 5, ds = n + 2;
+                MemorySegment src = native1(arena, TestData.uniform(rng, 4 + rows * ss, -1f, 1f));
+                for (SparseConvKernel k : new SparseConvKernel[] {SCALAR, SIMD}) {
+                    MemorySegment dst = arena.allocate(4L * (1 + rows * ds + 1), 64);
+                    dst.fill((byte) 0xFF);
+                    k.copyRows(src, 4, ss, dst, 1, ds, rows, n);
+                    for (int i = 0; i < rows; i++) for (int j = 0; j < ds; j++) {
+                        float v = dst.getAtIndex(F, 1 + (long) i * ds + j);
+                        if (j < n) assertEquals(src.getAtIndex(F, 4 + (long) i * ss + j), v, k + " copyRows n=" + n + " (" + i + "," + j + ")");
+                        else assertTrue(Float.isNaN(v), k + " copyRows n=" + n + " wrote the gap at (" + i + "," + j + ")");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowRangesOnTwoThreadsEqualOneForward() throws Exception {
+        // prepare in parts + forwardRows over disjoint row ranges, from two threads, equals forward bit for bit
+        try (Arena arena = Arena.ofShared()) {
+            for (int stride : new int[] {1, 2}) {
+                int c = 5, h = 11, w = 9, oc = 7;
+                float[] wt = SparseMatrixTest.masked(3 + stride, oc, c * 9, c * 9, 0.3);
+                SparseConv conv = new SparseConv(SparseMatrix.fromDense(MemorySegment.ofArray(wt), 0, oc, c * 9, c * 9), random(9, oc), c, h, w, 3, stride, 1);
+                MemorySegment xs = padded(arena, random(4, c * h * w), c, h, w, 0);
+                long out = SparseConv.paddedFloats(oc, conv.outHeight(), conv.outWidth());
+                MemorySegment res = padded(arena, random(5, oc * conv.outHeight() * conv.outWidth()), oc, conv.outHeight(), conv.outWidth(), 0);
+                MemorySegment y1 = arena.allocate(4 * out, 64), y2 = arena.allocate(4 * out, 64);
+                MemorySegment s1 = arena.allocate(4 * (conv.scratchFloats() + 1), 64), s2 = arena.allocate(4 * (conv.scratchFloats() + 1), 64);
+                conv.forward(xs, 0, y1, 0, res, 0, true, s1, 0);
+                Thread t = new Thread(() -> conv.prepare(xs, 0, s2, 0, 1, 2));
+                t.start();
+                conv.prepare(xs, 0, s2, 0, 0, 2);
+                t.join();
+                t = new Thread(() -> conv.forwardRows(xs, 0, y2, 0, res, 0, true, s2, 0, 3, oc));
+                t.start();
+                conv.forwardRows(xs, 0, y2, 0, res, 0, true, s2, 0, 0, 3);
+                t.join();
+                for (long i = 0; i < out; i++) assertEquals(y1.getAtIndex(F, i), y2.getAtIndex(F, i), "stride " + stride + " at " + i);
+            }
+        }
+    }
+
+    @Test
     void badGeometryAndShortBuffersAreClearErrors() {
         SparseMatrix s = SparseMatrix.fromDense(MemorySegment.ofArray(new float[2 * 9]), 0, 2, 9, 9);
         var e = assertThrows(IllegalArgumentException.class, () -> new SparseConv(s, null, 1, 8, 8, 3, 3, 1));

@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -21,6 +22,9 @@ public final class SparseConvSimd implements SparseConvKernel {
     private static final long VB = 4L * L; // bytes per vector
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    // lanes of two consecutive vectors (v0, v1) taken two apart: 0, 2, .. from v0 then from v1 (indexes
+    // past the first vector wrap to negative ones, which the two-vector rearrange reads from v1)
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i), ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
 
     @Override
     public void rows(int[] rowStart, int[] offset, float[] value, float[] bias, int rowFrom, int rowTo, int n,
@@ -83,5 +87,37 @@ public final class SparseConvSimd implements SparseConvKernel {
         if (relu) v = v.max(0f);
         if (valid != null) v = FloatVector.zero(S).blend(v, VectorMask.fromArray(S, valid, q));
         v.intoMemorySegment(y, 4 * yi, ORDER);
+    }
+
+    @Override
+    public void copyRows(MemorySegment src, long srcOffset, int srcStride, MemorySegment dst, long dstOffset, int dstStride, int rows, int n) {
+        for (int i = 0; i < rows; i++) {
+            long from = 4 * (srcOffset + (long) i * srcStride), to = 4 * (dstOffset + (long) i * dstStride);
+            int j = 0;
+            // body: one vector at a time (a row is a few vectors; the copy is bound by the stores)
+            for (; j + L <= n; j += L) FloatVector.fromMemorySegment(S, src, from + 4L * j, ORDER).intoMemorySegment(dst, to + 4L * j, ORDER);
+            // tail: masked
+            if (j < n) {
+                VectorMask<Float> m = S.indexInRange(j, n);
+                FloatVector.fromMemorySegment(S, src, from + 4L * j, ORDER, m).intoMemorySegment(dst, to + 4L * j, ORDER, m);
+            }
+        }
+    }
+
+    @Override
+    public void deinterleave(MemorySegment x, long xOffset, MemorySegment even, long evenOffset, MemorySegment odd, long oddOffset, int pairs) {
+        int j = 0;
+        // body: 2 vectors of x give one vector of each parity (two two-vector permutes)
+        for (; j + L <= pairs; j += L) {
+            long at = 4 * (xOffset + 2L * j);
+            FloatVector v0 = FloatVector.fromMemorySegment(S, x, at, ORDER), v1 = FloatVector.fromMemorySegment(S, x, at + VB, ORDER);
+            v0.rearrange(EVEN, v1).intoMemorySegment(even, 4 * (evenOffset + j), ORDER);
+            v0.rearrange(ODD, v1).intoMemorySegment(odd, 4 * (oddOffset + j), ORDER);
+        }
+        // scalar tail
+        for (; j < pairs; j++) {
+            even.setAtIndex(F, evenOffset + j, x.getAtIndex(F, xOffset + 2L * j));
+            odd.setAtIndex(F, oddOffset + j, x.getAtIndex(F, xOffset + 2L * j + 1));
+        }
     }
 }
