@@ -122,6 +122,8 @@ public final class SparseConv {
     public int outHeight() { return oh; }
     public int outWidth() { return ow; }
     public int nnz() { return value.length; }
+    /** Whether {@link #prepare} does anything (stride 2); otherwise {@link #forwardRows} alone is the forward. */
+    public boolean needsPrepare() { return stride == 2; }
 
     /** Floats of scratch {@link #forward} needs: stride 2 its parity planes, other geometries that do not land in place a wide output; 0 otherwise. */
     public long scratchFloats() {

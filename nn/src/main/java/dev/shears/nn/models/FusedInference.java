@@ -425,9 +425,78 @@ final class FusedInference implements AutoCloseable {
         labels.add(String.format(java.util.Locale.ROOT, "%s%s%s%s k%d s%d %dx%dx%d->%dx%dx%d nnz %d (%.4f)", conv.name(), bn == null ? "" : "+bn",
                 res == null ? "" : "+res", relu ? "+relu" : "", conv.kernel(), conv.stride(), in.c, in.h, in.w, out.c, out.h, out.w, s.nnz(),
                 (double) s.nnz() / w.length));
-        steps.add((lane, img) -> sc.forward(lane, in.offset, lane, out.offset, res == null ? null : lane, res == null ? 0 : res.offset, relu,
-                needsScratch ? lane : null, scratchBase));
+        steps.add(sparseConvStep(sc, s.rowStarts(), in, out, res, relu, needsScratch));
         return out;
+    }
+
+    /** Output-channel work (nonzeros x wide positions) from which sharing one image's convolution over the pool's threads is tried. */
+    private static final long SPLIT_WORK = 150_000;
+
+    /**
+     * The step running {@code sc}: on the caller alone, or, at batch 1 with a pool of several
+     * threads and enough work, one image shared by the threads (the stride-2 parity split by
+     * input channels, then the output channels in ranges of about equal nonzeros) where the
+     * step's own first runs say sharing pays: a hand-off costs microseconds on an idle core and
+     * far more where the cores are busy. Both forms give the same bits (each output is summed
+     * alike), so the choice changes only the time.
+     */
+    private Step sparseConvStep(SparseConv sc, int[] rowStart, Buf in, Buf out, Buf res, boolean relu, boolean needsScratch) {
+        int oc = sc.outChannels(), threads = Math.min(Parallel.threads(), oc);
+        long work = (long) sc.nnz() * sc.outHeight() * (sc.outWidth() + 2);
+        Step alone = (lane, img) -> sc.forward(lane, in.offset, lane, out.offset, res == null ? null : lane, res == null ? 0 : res.offset, relu,
+                needsScratch ? lane : null, scratchBase);
+        if (batch > 1 || threads < 2 || work < SPLIT_WORK) return alone;
+        // row ranges of about equal cost: a row's nonzeros plus 2 for its epilogue
+        int[] bound = new int[threads + 1];
+        long total = rowStart[oc] + 2L * oc;
+        for (int t = 1, r = 0; t < threads; t++) {
+            while (r < oc && rowStart[r] + 2L * r < total * t / threads) r++;
+            bound[t] = r;
+        }
+        bound[threads] = oc;
+        Step shared = (lane, img) -> {
+            MemorySegment scratch = needsScratch ? lane : null, resSeg = res == null ? null : lane;
+            long resOffset = res == null ? 0 : res.offset;
+            if (sc.needsPrepare()) Parallel.forEachChunk(threads, t -> sc.prepare(lane, in.offset, scratch, scratchBase, t, threads));
+            Parallel.forEachChunk(threads, t -> sc.forwardRows(lane, in.offset, lane, out.offset, resSeg, resOffset, relu, scratch, scratchBase,
+                    bound[t], bound[t + 1]));
+        };
+        return new ShareChoice(alone, shared);
+    }
+
+    /**
+     * A step with two forms that give the same result: ignores the first {@link #WARM} runs
+     * (compilation), then alternates the forms for {@link #TRIES} runs each and keeps the one
+     * with the lower best time.
+     */
+    private static final class ShareChoice implements Step {
+        private static final int WARM = 8, TRIES = 8;
+        private final Step alone, shared;
+        private int runs;
+        private long bestAlone = Long.MAX_VALUE, bestShared = Long.MAX_VALUE;
+        private Step chosen;
+
+        ShareChoice(Step alone, Step shared) {
+            this.alone = alone;
+            this.shared = shared;
+        }
+
+        @Override
+        public void run(MemorySegment lane, int image) {
+            if (chosen != null) {
+                chosen.run(lane, image);
+                return;
+            }
+            boolean share = (runs & 1) == 1;
+            long t0 = System.nanoTime();
+            (share ? shared : alone).run(lane, image);
+            long t = System.nanoTime() - t0;
+            if (runs >= WARM) {
+                if (share) bestShared = Math.min(bestShared, t);
+                else bestAlone = Math.min(bestAlone, t);
+            }
+            if (++runs == WARM + 2 * TRIES) chosen = bestShared < bestAlone ? shared : alone;
+        }
     }
 
     /** Option A shortcut: x[:, ::s, ::s] into channels [front, front + c) of a zero buffer. */

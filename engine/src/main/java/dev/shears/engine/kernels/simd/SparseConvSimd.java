@@ -114,10 +114,15 @@ public final class SparseConvSimd implements SparseConvKernel {
             v0.rearrange(EVEN, v1).intoMemorySegment(even, 4 * (evenOffset + j), ORDER);
             v0.rearrange(ODD, v1).intoMemorySegment(odd, 4 * (oddOffset + j), ORDER);
         }
-        // scalar tail
-        for (; j < pairs; j++) {
-            even.setAtIndex(F, evenOffset + j, x.getAtIndex(F, xOffset + 2L * j));
-            odd.setAtIndex(F, oddOffset + j, x.getAtIndex(F, xOffset + 2L * j + 1));
+        // tail: the same on masked loads and stores (rows of small planes are all tail)
+        if (j < pairs) {
+            long at = 4 * (xOffset + 2L * j);
+            int left = 2 * (pairs - j);
+            FloatVector v0 = FloatVector.fromMemorySegment(S, x, at, ORDER, S.indexInRange(0, left));
+            FloatVector v1 = FloatVector.fromMemorySegment(S, x, at + VB, ORDER, S.indexInRange(L, left));
+            VectorMask<Float> m = S.indexInRange(j, pairs);
+            v0.rearrange(EVEN, v1).intoMemorySegment(even, 4 * (evenOffset + j), ORDER, m);
+            v0.rearrange(ODD, v1).intoMemorySegment(odd, 4 * (oddOffset + j), ORDER, m);
         }
     }
 }
