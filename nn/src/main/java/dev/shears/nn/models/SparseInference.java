@@ -25,13 +25,14 @@ import java.util.SplittableRandom;
 public final class SparseInference {
     /** Above this density a layer stays dense without timing: CSR moves 2x the bytes per weight. */
     public static final double MAX_DENSITY = 0.5;
-    private static final int WARMUP = 3, REPS = 7, FUSED_WARMUP = 20;
+    // best of 15, not 7: on a busy machine best-of-7 whole forwards switched the fused path off at 90% and 98% (docs/convolution.md)
+    private static final int WARMUP = 3, REPS = 15, FUSED_WARMUP = 20;
 
     private SparseInference() {}
 
     /**
      * One layer's decision: density of its masked weight, the form chosen ("dense", "sparse" =
-     * im2col or 1x1 SpMM, "sparse-direct" = no im2col), best-of-7 dense time and best sparse
+     * im2col or 1x1 SpMM, "sparse-direct" = no im2col), best-of-REPS dense time and best sparse
      * time in microseconds (NaN when not timed).
      */
     public record LayerChoice(String name, double density, String chosen, double denseUs, double sparseUs) {
