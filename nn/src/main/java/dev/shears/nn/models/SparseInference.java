@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
 public final class SparseInference {
     /** Above this density a layer stays dense without timing: CSR moves 2x the bytes per weight. */
     public static final double MAX_DENSITY = 0.5;
-    // best of 15, not 7: on a busy machine best-of-7 whole forwards switched the fused path off at 90% and 98% (docs/convolution.md)
+    // best of 15, not 7, and timed by now(): see there
     private static final int WARMUP = 3, REPS = 15, FUSED_WARMUP = 20;
 
     private SparseInference() {}
@@ -121,9 +121,9 @@ public final class SparseInference {
             for (int i = 0; i < WARMUP + REPS; i++) {
                 for (int form = 0; form < 2; form++) {
                     model.fusedOn(form == 1);
-                    long t0 = System.nanoTime();
+                    long t0 = now();
                     model.forward(x, false);
-                    double us = (System.nanoTime() - t0) / 1e3;
+                    double us = (now() - t0) / 1e3;
                     if (i >= WARMUP) best[form] = Math.min(best[form], us);
                 }
             }
@@ -206,14 +206,27 @@ public final class SparseInference {
         for (int i = 0; i < WARMUP + REPS; i++) {
             for (int form = 0; form < forms; form++) {
                 set(l, form == 0 ? null : s, form == 2);
-                long t0 = System.nanoTime();
+                long t0 = now();
                 l.forward(x, false);
-                double us = (System.nanoTime() - t0) / 1e3;
+                double us = (now() - t0) / 1e3;
                 if (i >= WARMUP) best[form] = Math.min(best[form], us);
             }
         }
         set(l, null);
         return best;
+    }
+
+    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
+    private static final boolean CPU_CLOCK = dev.shears.engine.Parallel.threads() == 1 && CPU.isCurrentThreadCpuTimeSupported();
+
+    /**
+     * The clock the choices are timed with, in ns: with one thread this thread's CPU time, which
+     * other processes on a busy machine do not inflate (wall-clock best-of-7 there switched the
+     * fused path off at 90% and 98%, and at 95% with best-of-15); with several threads wall time,
+     * since the pool's workers do part of the work.
+     */
+    private static long now() {
+        return CPU_CLOCK ? CPU.getCurrentThreadCpuTime() : System.nanoTime();
     }
 
     private static Tensor random(int[] shape, long seed) {
