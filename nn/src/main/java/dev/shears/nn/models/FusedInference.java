@@ -36,7 +36,8 @@ import java.util.Set;
  * residual add after it fused into its output, run by {@link SparseConv} straight from the
  * nonzeros of the masked, folded weight over activations kept in the padded layout; a global
  * average pool + linear head at the end. All buffers are allocated here, once; a forward
- * allocates nothing and, at batch 1, dispatches no threads (images go to threads when batched).
+ * allocates nothing; images go to threads when batched, and at batch 1 a large convolution may
+ * share its image over the threads where its first runs say that pays (same bits either way).
  * Covers chains of Conv2d (groups 1 or depthwise, stride 1/2, padding 0/1) [BatchNorm2d] [ReLU], Residual
  * blocks (identity, zero-pad or conv shortcut) and GlobalAvgPool + Linear, and graph models made of
  * those convolutions, ReLU, clip, add, identity and dropout with that head; anything else is
