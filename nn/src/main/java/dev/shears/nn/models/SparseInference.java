@@ -117,7 +117,14 @@ public final class SparseInference {
         model.useFused(f, "");
         double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
         try (Tensor x = random(shape, 3)) {
-            warm(() -> model.forward(x, false)); // the fused kernels meet the JIT here
+            // both forms, alternating, as timed below: the kernels they share (SparseConv) get compiled
+            // for both callers' arguments before the timing, not deoptimized in the middle of it
+            warm(() -> {
+                for (int form = 0; form < 2; form++) {
+                    model.fusedOn(form == 1);
+                    model.forward(x, false);
+                }
+            });
             for (int i = 0; i < WARMUP + REPS; i++) {
                 for (int form = 0; form < 2; form++) {
                     model.fusedOn(form == 1);
@@ -220,8 +227,9 @@ public final class SparseInference {
     /**
      * Runs {@code forward} at least {@link #FUSED_WARMUP} times and for at least
      * {@link #FUSED_WARMUP_MS} of wall time: on a busy machine the JIT's compiler threads wait for a
-     * core too, and a path timed before its kernels were compiled loses (the fused path measured
-     * 1474 us of CPU time where it runs in 370 and was switched off at 98% that way).
+     * core too, and a path timed before its kernels were compiled (or while they were recompiled
+     * for the other path's arguments) loses: the fused path measured 1474-2133 us of CPU time where
+     * it runs in 370-480, and was switched off at 95 and 98% that way.
      */
     private static void warm(Runnable forward) {
         long end = System.nanoTime() + FUSED_WARMUP_MS * 1_000_000L;
