@@ -1,9 +1,7 @@
 package dev.shears.nn.layers;
 
-import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
-import dev.shears.engine.kernels.Elementwise;
-import dev.shears.engine.kernels.Reductions;
+import dev.shears.engine.kernels.BatchNorm;
 import dev.shears.nn.Parameter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -12,10 +10,12 @@ import java.lang.foreign.ValueLayout;
  * Batch normalisation over NCHW, as PyTorch's BatchNorm2d: in training, batch statistics per
  * channel (biased variance to normalise, unbiased for the running update, momentum weighting the
  * new value); in evaluation, the running statistics. weight (gamma) 1 and bias (beta) 0 at start;
- * running_mean 0 and running_var 1 are buffers. Per-channel sums in double (Reductions, two-pass
- * variance); the normalisation is one affine pass per plane (Elementwise.affine; backward
- * Elementwise.affine2, in place when dy is private), parallel over planes.
- * Pinned by GradientCheckTest and the golden tests.
+ * running_mean 0 and running_var 1 are buffers. The arithmetic is the engine's BatchNorm family:
+ * one read of x for the statistics (shifted sums), one normalise-affine pass; backward one pass for
+ * both reductions and one for dx (in place when dy is private). A following ReLU can run inside
+ * the same passes ({@link #forwardRelu}/{@link #backwardRelu}, which the container calls; the
+ * mask is recomputed from x, never stored). Pinned by GradientCheckTest, BatchNormReluTest and
+ * the golden tests.
  */
 public final class BatchNorm2d implements Layer {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -27,12 +27,13 @@ public final class BatchNorm2d implements Layer {
     private final Parameter beta;       // (c)
     private final Tensor runningMean;   // (c)
     private final Tensor runningVar;    // (c)
-    private static final int PLANE_GRAIN = 1 << 13;
     private final double[] mean, invStd;  // (c): the statistics the last forward normalised with
     private final double[] sum, sumSq, center; // (c): per-channel reductions
-    private final float[] scale, shift, xCoefficient; // (c): per-channel affine maps of a pass
+    private final float[] forwardScale, forwardShift; // (c): the last forward's y = scale x + shift (the fused ReLU's mask is its sign)
+    private final float[] scale, shift, xCoefficient; // (c): backward's dx = scale g + xCoefficient x + shift
     private int batch;
     private boolean lastTraining;
+    private boolean lastRelu;        // the last forward ran with the fused ReLU
     private boolean gradientInPlace; // dy is private: dx is computed into it
     private Tensor x, y, dx;            // (N, c, h, w)
 
@@ -59,6 +60,8 @@ public final class BatchNorm2d implements Layer {
         this.sum = new double[c];
         this.sumSq = new double[c];
         this.center = new double[c];
+        this.forwardScale = new float[c];
+        this.forwardShift = new float[c];
         this.scale = new float[c];
         this.shift = new float[c];
         this.xCoefficient = new float[c];
@@ -83,12 +86,22 @@ public final class BatchNorm2d implements Layer {
     public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         y = acts.floats(name + ".out", batch, c, h, w);
-        dx = gradientInPlace ? null : acts.floats(name + ".dx", batch, c, h, w);
+        dx = gradientInPlace ? null : acts.inputGradient(this, name + ".dx", batch, c, h, w);
     }
 
     // x: (N, c, h, w) -> y: (N, c, h, w)
     @Override
     public Tensor forward(Tensor x, boolean training) {
+        return forward(x, training, false);
+    }
+
+    // x: (N, c, h, w) -> y = relu(bn(x)): (N, c, h, w), one pass over x after the statistics
+    /** This layer and the ReLU after it in one step (the container runs the pair; see Sequential). */
+    Tensor forwardRelu(Tensor x, boolean training) {
+        return forward(x, training, true);
+    }
+
+    private Tensor forward(Tensor x, boolean training, boolean relu) {
         int n = Shapes.batchOf(name, x, inputShape());
         Shapes.requireBatch(name, n, batch);
         int p = h * w;
@@ -99,14 +112,11 @@ public final class BatchNorm2d implements Layer {
         }
         this.x = x;
         this.lastTraining = training;
-        MemorySegment xs = x.segment(), ys = y.segment();
+        this.lastRelu = relu;
+        MemorySegment xs = x.segment();
         MemorySegment g = gamma.value().segment(), b = beta.value().segment();
         MemorySegment rm = runningMean.segment(), rv = runningVar.segment();
-        if (training) {
-            Reductions.channelSum(xs, 0, n, c, p, sum);
-            for (int ch = 0; ch < c; ch++) center[ch] = sum[ch] / count;
-            Reductions.channelCenteredSumOfSquares(xs, 0, n, c, p, center, sumSq);
-        }
+        if (training) BatchNorm.moments(xs, n, c, p, center, sumSq); // mean, sum of squared deviations
         for (int ch = 0; ch < c; ch++) {
             double mu, var;
             if (training) {
@@ -121,23 +131,29 @@ public final class BatchNorm2d implements Layer {
             double inv = 1.0 / Math.sqrt(var + eps);
             mean[ch] = mu;
             invStd[ch] = inv;
-            scale[ch] = (float) (g.getAtIndex(F, ch) * inv);
-            shift[ch] = (float) (b.getAtIndex(F, ch) - mu * g.getAtIndex(F, ch) * inv);
+            forwardScale[ch] = (float) (g.getAtIndex(F, ch) * inv);
+            forwardShift[ch] = (float) (b.getAtIndex(F, ch) - mu * g.getAtIndex(F, ch) * inv);
         }
-        // y = x * scale + shift, one contiguous (h, w) plane at a time
-        Parallel.forRange(n * c, Math.max(1, PLANE_GRAIN / p), (from, to) -> {
-            for (int plane = from; plane < to; plane++) {
-                int ch = plane % c;
-                long at = (long) plane * p;
-                Elementwise.affine(xs, at, scale[ch], shift[ch], ys, at, p);
-            }
-        });
+        // y = x * scale + shift (then max(., 0) with the fused ReLU), one contiguous (h, w) plane at a time
+        BatchNorm.normalize(xs, y.segment(), n, c, p, forwardScale, forwardShift, relu);
         return y;
     }
 
     // dy: (N, c, h, w) -> dx; dgamma += sum dy * xhat; dbeta += sum dy
     @Override
     public Tensor backward(Tensor dy) {
+        if (lastRelu) throw new IllegalStateException("layer '" + name + "': the last forward ran with the fused ReLU; backward must too");
+        return backward(dy, false);
+    }
+
+    // dy (of the ReLU's output): (N, c, h, w) -> dx; the ReLU mask applied inside both passes
+    /** Backward of {@link #forwardRelu}: dy is the gradient of the ReLU's output. */
+    Tensor backwardRelu(Tensor dy) {
+        if (!lastRelu) throw new IllegalStateException("layer '" + name + "': the last forward ran without the fused ReLU");
+        return backward(dy, true);
+    }
+
+    private Tensor backward(Tensor dy, boolean relu) {
         int n = Shapes.batchOf(name, dy, outputShape());
         Shapes.requireBatch(name, n, batch);
         int p = h * w;
@@ -145,13 +161,13 @@ public final class BatchNorm2d implements Layer {
         Tensor out = gradientInPlace ? dy : dx;
         MemorySegment xs = x.segment(), ds = dy.segment(), dxs = out.segment();
         MemorySegment g = gamma.value().segment(), dg = gamma.grad().segment(), db = beta.grad().segment();
-        Reductions.channelSum(ds, 0, n, c, p, sum);
-        Reductions.channelCenteredDot(ds, 0, xs, 0, n, c, p, mean, sumSq); // sum dy * (x - mean)
+        float[] maskScale = relu ? forwardScale : null, maskShift = relu ? forwardShift : null;
+        BatchNorm.backwardSums(ds, xs, n, c, p, maskScale, maskShift, mean, sum, sumSq); // sum g, sum g (x - mean)
         for (int ch = 0; ch < c; ch++) {
             double sumDy = sum[ch], sumDyXhat = sumSq[ch] * invStd[ch];
             dg.setAtIndex(F, ch, dg.getAtIndex(F, ch) + (float) sumDyXhat);
             db.setAtIndex(F, ch, db.getAtIndex(F, ch) + (float) sumDy);
-            // training: dx = a (dy - mean(dy) - xhat mean(dy xhat)) = a dy + b x + k; evaluation: dx = a dy
+            // training: dx = a (g - mean(g) - xhat mean(g xhat)) = a g + b x + k; evaluation: dx = a g
             double a = g.getAtIndex(F, ch) * invStd[ch];
             double bx = lastTraining ? -a * invStd[ch] * sumDyXhat / count : 0;
             double k = lastTraining ? -a * sumDy / count - bx * mean[ch] : 0;
@@ -159,14 +175,7 @@ public final class BatchNorm2d implements Layer {
             shift[ch] = (float) k;
             xCoefficient[ch] = (float) bx;
         }
-        Parallel.forRange(n * c, Math.max(1, PLANE_GRAIN / p), (from, to) -> {
-            for (int plane = from; plane < to; plane++) {
-                int ch = plane % c;
-                long at = (long) plane * p;
-                Elementwise.affine2(scale[ch], ds, at, xCoefficient[ch], xs, at, shift[ch], dxs, at, p); // dx may be dy itself
-            }
-        });
+        BatchNorm.backwardInput(ds, xs, dxs, n, c, p, maskScale, maskShift, scale, xCoefficient, shift); // dx may be dy itself
         return out;
     }
-
 }
