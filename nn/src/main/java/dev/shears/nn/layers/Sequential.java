@@ -40,7 +40,8 @@ public final class Sequential implements Layer {
         this.layers = List.copyOf(layers);
         this.forwardSteps = new Step[layers.size()];
         this.backwardInNeighbour = new boolean[layers.size()];
-        planFusion();
+        if (!"off".equals(System.getProperty("shears.fuse"))) planFusion();
+        else java.util.Arrays.fill(forwardSteps, Step.ALONE);
         markPrivateGradients(false);
     }
 
@@ -49,6 +50,8 @@ public final class Sequential implements Layer {
      * changes how the pairs run: BatchNorm2d then ReLU runs as one normalise-ReLU pass forward
      * and one masked backward; a Residual then ReLU adds and rectifies in one pass; the backward
      * of a ReLU not after a batch norm runs inside the gradient add of a Residual right after it.
+     * {@code -Dshears.fuse=off} (read when a Sequential is built) runs every layer alone: a
+     * diagnostic and benchmark switch, same results within float rounding.
      */
     private void planFusion() {
         java.util.Arrays.fill(forwardSteps, Step.ALONE);

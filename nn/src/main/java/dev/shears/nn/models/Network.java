@@ -40,7 +40,8 @@ public final class Network implements Model, Seeded {
     private int batch = -1;
     private FusedInference fused;  // eval forward at its batch, or null (set by SparseInference)
     private boolean fusedOn = true;
-    private boolean sharedGradients = true; // input gradients share a few buffers (ActivationMemory)
+    /** Input gradients share a few buffers (ActivationMemory); {@code -Dshears.sharedGradients=off} (read at construction) keeps one per layer. */
+    private boolean sharedGradients = !"off".equals(System.getProperty("shears.sharedGradients"));
     private String fusedNote = "fused inference: not compiled";
 
     Network(Map<String, String> spec, Workspace parameterMemory, Params params, Layer root) {
