@@ -56,7 +56,7 @@ public final class Sequential implements Layer {
     private void planFusion() {
         java.util.Arrays.fill(forwardSteps, Step.ALONE);
         for (int i = 0; i + 1 < layers.size(); i++) {
-            if (!(layers.get(i + 1) instanceof ReLU relu)) continue;
+            if (!(layers.get(i + 1) instanceof ReLU)) continue;
             Layer l = layers.get(i);
             if (l instanceof BatchNorm2d || l instanceof Residual) {
                 forwardSteps[i] = Step.WITH_RELU;
