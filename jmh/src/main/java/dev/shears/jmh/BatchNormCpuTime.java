@@ -47,6 +47,7 @@ public final class BatchNormCpuTime {
                     kk[ch] = (float) r.nextDouble(-1, 1);
                 }
                 String[] names = {"bn_relu.forward.old", "bn_relu.forward.fused", "bn_relu.backward.old", "bn_relu.backward.fused",
+                    "bn_relu.forward.fused_by_pass", "bn_relu.forward.fused", "bn_relu.backward.fused_by_pass", "bn_relu.backward.fused",
                     "add_relu.forward.old", "add_relu.forward.fused", "add_relu.backward.old", "add_relu.backward.fused"};
                 Runnable[] ops = {
                     () -> { // channel sum, centred second pass, affine per plane, ReLU pass
@@ -56,10 +57,7 @@ public final class BatchNormCpuTime {
                         for (int plane = 0; plane < images * c; plane++) Elementwise.affine(x, (long) plane * p, scale[plane % c], shift[plane % c], y, (long) plane * p, p);
                         Activations.reluForward(y, 0, y, 0, n);
                     },
-                    () -> {
-                        BatchNorm.moments(x, images, c, p, mean, sq);
-                        BatchNorm.normalize(x, y, images, c, p, scale, shift, true);
-                    },
+                    () -> BatchNorm.trainingForward(x, y, images, c, p, mean, sq, ch -> { }, scale, shift, true),
                     () -> { // ReLU mask into g, two reductions, affine2 per plane
                         Activations.reluBackward(y, 0, dy, 0, g, 0, n);
                         Reductions.channelSum(g, 0, images, c, p, sum);
@@ -69,10 +67,17 @@ public final class BatchNormCpuTime {
                             Elementwise.affine2(ka[plane % c], g, at, kb[plane % c], x, at, kk[plane % c], dx, at, p);
                         }
                     },
+                    () -> BatchNorm.backward(dy, x, dx, images, c, p, scale, shift, mean, sum, sq, ch -> { }, ka, kb, kk),
+                    () -> { // all channels' statistics, then all channels' normalise
+                        BatchNorm.moments(x, images, c, p, mean, sq);
+                        BatchNorm.normalize(x, y, images, c, p, scale, shift, true);
+                    },
+                    () -> BatchNorm.trainingForward(x, y, images, c, p, mean, sq, ch -> { }, scale, shift, true),
                     () -> {
                         BatchNorm.backwardSums(dy, x, images, c, p, scale, shift, mean, sum, sq);
                         BatchNorm.backwardInput(dy, x, dx, images, c, p, scale, shift, ka, kb, kk);
                     },
+                    () -> BatchNorm.backward(dy, x, dx, images, c, p, scale, shift, mean, sum, sq, ch -> { }, ka, kb, kk),
                     () -> {
                         Elementwise.add(a, 0, b, 0, g, 0, n);
                         Activations.reluForward(g, 0, g, 0, n);
@@ -96,7 +101,7 @@ public final class BatchNormCpuTime {
                 }
                 for (int o = 0; o < ops.length; o++) {
                     double med = median(us[o]);
-                    String ratio = o % 2 == 1 ? String.format(Locale.ROOT, ", old/fused %.2fx", median(us[o - 1]) / med) : "";
+                    String ratio = o % 2 == 1 ? String.format(Locale.ROOT, ", line above / this %.2fx", median(us[o - 1]) / med) : "";
                     System.out.println(String.format(Locale.ROOT, "b%d_c%d_hw%d.%s %.1f us (%.2f GB/s of activation, thread CPU time, median of %d%s)",
                             images, c, p, names[o], med, 4.0 * n / med / 1e3, rounds, ratio));
                 }

@@ -47,6 +47,47 @@ public final class BatchNorm {
         split(images, channels, hw, (c0, c1) -> KERNEL.backwardInput(dy, x, dx, images, channels, hw, c0, c1, maskScale, maskShift, a, b, k));
     }
 
+    /** Work between the two passes over channel c (the layer turns c's sums into c's coefficients); called once per channel, from the thread that owns c. */
+    public interface ChannelStep {
+        void run(int c);
+    }
+
+    /**
+     * Training forward channel by channel, so the second read of a channel comes from cache
+     * (a channel of ResNet-32's stage 1 at batch 128 is 512 KiB): {@link #moments} of c into
+     * mean[c], m2[c]; then {@code coefficients.run(c)}, which must set scale[c] and shift[c];
+     * then {@link #normalize} of c.
+     */
+    public static void trainingForward(MemorySegment x, MemorySegment y, int images, int channels, int hw, double[] mean, double[] m2,
+                                       ChannelStep coefficients, float[] scale, float[] shift, boolean relu) {
+        check("trainingForward", images, channels, hw, new Object[] {"x", x, "y", y}, mean, m2, scale, shift);
+        split(images, channels, hw, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                KERNEL.moments(x, images, channels, hw, c, c + 1, mean, m2);
+                coefficients.run(c);
+                KERNEL.normalize(x, y, images, channels, hw, c, c + 1, scale, shift, relu);
+            }
+        });
+    }
+
+    /**
+     * Backward channel by channel (the dx pass re-reads c's x and dy from cache):
+     * {@link #backwardSums} of c; then {@code coefficients.run(c)}, which must set a[c], b[c],
+     * k[c]; then {@link #backwardInput} of c. dx may be dy.
+     */
+    public static void backward(MemorySegment dy, MemorySegment x, MemorySegment dx, int images, int channels, int hw, float[] maskScale,
+                                float[] maskShift, double[] mean, double[] sumG, double[] sumGX, ChannelStep coefficients, float[] a, float[] b, float[] k) {
+        check("backward", images, channels, hw, new Object[] {"dy", dy, "x", x, "dx", dx}, mean, sumG, sumGX, a, b, k);
+        mask("backward", channels, maskScale, maskShift);
+        split(images, channels, hw, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                KERNEL.backwardSums(dy, x, images, channels, hw, c, c + 1, maskScale, maskShift, mean, sumG, sumGX);
+                coefficients.run(c);
+                KERNEL.backwardInput(dy, x, dx, images, channels, hw, c, c + 1, maskScale, maskShift, a, b, k);
+            }
+        });
+    }
+
     private interface ChannelRange {
         void run(int c0, int c1);
     }

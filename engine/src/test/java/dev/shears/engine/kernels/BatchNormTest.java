@@ -149,6 +149,42 @@ class BatchNormTest {
         }
     }
 
+    /** The channel-by-channel facade calls give the bits of the pass-by-pass ones and call the step once per channel, between the passes. */
+    @Test
+    void channelByChannelEqualsPassByPass() {
+        int images = 9, channels = 5, hw = 700, n = images * channels * hw; // large enough to split over the pool
+        SplittableRandom rng = new SplittableRandom(29);
+        float[] scale = TestData.uniform(rng, channels, -2, 2), shift = TestData.uniform(rng, channels, -1, 1);
+        float[] a = TestData.uniform(rng, channels, -2, 2), b = TestData.uniform(rng, channels, -1, 1), k = TestData.uniform(rng, channels, -1, 1);
+        try (Tensor x = data(n, 31, 0.5f, 2); Tensor dy = data(n, 37, 0, 1); Tensor y1 = Tensor.allocate(DType.F32, n); Tensor y2 = Tensor.allocate(DType.F32, n)) {
+            double[] mean1 = new double[channels], m21 = new double[channels], mean2 = new double[channels], m22 = new double[channels];
+            BatchNorm.moments(x.segment(), images, channels, hw, mean1, m21);
+            BatchNorm.normalize(x.segment(), y1.segment(), images, channels, hw, scale, shift, true);
+            float[] s2 = new float[channels], h2 = new float[channels];
+            int[] calls = new int[channels];
+            BatchNorm.trainingForward(x.segment(), y2.segment(), images, channels, hw, mean2, m22, c -> {
+                calls[c]++;
+                assertEquals(Double.doubleToLongBits(mean1[c]), Double.doubleToLongBits(mean2[c]), "channel " + c + " mean ready before its step");
+                s2[c] = scale[c];
+                h2[c] = shift[c];
+            }, s2, h2, true);
+            Im2colTest.assertBitsEqual(y1, y2, "trainingForward");
+            double[] g1 = new double[channels], gx1 = new double[channels], g2 = new double[channels], gx2 = new double[channels];
+            BatchNorm.backwardSums(dy.segment(), x.segment(), images, channels, hw, scale, shift, mean1, g1, gx1);
+            BatchNorm.backwardInput(dy.segment(), x.segment(), y1.segment(), images, channels, hw, scale, shift, a, b, k);
+            float[] a2 = new float[channels], b2 = new float[channels], k2 = new float[channels];
+            BatchNorm.backward(dy.segment(), x.segment(), y2.segment(), images, channels, hw, scale, shift, mean1, g2, gx2, c -> {
+                calls[c]++;
+                assertEquals(Double.doubleToLongBits(gx1[c]), Double.doubleToLongBits(gx2[c]), "channel " + c + " sums ready before its step");
+                a2[c] = a[c];
+                b2[c] = b[c];
+                k2[c] = k[c];
+            }, a2, b2, k2);
+            Im2colTest.assertBitsEqual(y1, y2, "backward");
+            for (int c = 0; c < channels; c++) assertEquals(2, calls[c], "channel " + c + " steps");
+        }
+    }
+
     @Test
     void facadeErrorsNameTheKernelAndOperand() {
         try (Tensor x = Tensor.allocate(DType.F32, 12)) {

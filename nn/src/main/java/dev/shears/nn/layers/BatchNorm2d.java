@@ -12,7 +12,8 @@ import java.lang.foreign.ValueLayout;
  * new value); in evaluation, the running statistics. weight (gamma) 1 and bias (beta) 0 at start;
  * running_mean 0 and running_var 1 are buffers. The arithmetic is the engine's BatchNorm family:
  * one read of x for the statistics (shifted sums), one normalise-affine pass; backward one pass for
- * both reductions and one for dx (in place when dy is private). A following ReLU can run inside
+ * both reductions and one for dx (in place when dy is private); channel by channel, so each second
+ * pass reads the channel from cache. A following ReLU can run inside
  * the same passes ({@link #forwardRelu}/{@link #backwardRelu}, which the container calls; the
  * mask is recomputed from x, never stored). Pinned by GradientCheckTest, BatchNormReluTest and
  * the golden tests.
@@ -34,6 +35,9 @@ public final class BatchNorm2d implements Layer {
     private int batch;
     private boolean lastTraining;
     private boolean lastRelu;        // the last forward ran with the fused ReLU
+    private long count;              // values per channel in the last forward (N h w)
+    private final BatchNorm.ChannelStep forwardCoefficients = ch -> forwardCoefficients(ch, true);
+    private final BatchNorm.ChannelStep backwardCoefficients = this::backwardCoefficients;
     private boolean gradientInPlace; // dy is private: dx is computed into it
     private Tensor x, y, dx;            // (N, c, h, w)
 
@@ -113,30 +117,36 @@ public final class BatchNorm2d implements Layer {
         this.x = x;
         this.lastTraining = training;
         this.lastRelu = relu;
-        MemorySegment xs = x.segment();
+        this.count = count;
+        if (training) {
+            // channel by channel: statistics, this channel's affine map (and running update), normalise
+            BatchNorm.trainingForward(x.segment(), y.segment(), n, c, p, center, sumSq, forwardCoefficients, forwardScale, forwardShift, relu);
+        } else {
+            for (int ch = 0; ch < c; ch++) forwardCoefficients(ch, false);
+            BatchNorm.normalize(x.segment(), y.segment(), n, c, p, forwardScale, forwardShift, relu);
+        }
+        return y;
+    }
+
+    /** Channel ch's y = scale x + shift from the batch statistics (center, sumSq: training, also updating the running ones) or the running ones. */
+    private void forwardCoefficients(int ch, boolean training) {
         MemorySegment g = gamma.value().segment(), b = beta.value().segment();
         MemorySegment rm = runningMean.segment(), rv = runningVar.segment();
-        if (training) BatchNorm.moments(xs, n, c, p, center, sumSq); // mean, sum of squared deviations
-        for (int ch = 0; ch < c; ch++) {
-            double mu, var;
-            if (training) {
-                mu = center[ch];
-                var = sumSq[ch] / count;
-                rm.setAtIndex(F, ch, (float) ((1 - momentum) * rm.getAtIndex(F, ch) + momentum * mu));
-                rv.setAtIndex(F, ch, (float) ((1 - momentum) * rv.getAtIndex(F, ch) + momentum * sumSq[ch] / (count - 1)));
-            } else {
-                mu = rm.getAtIndex(F, ch);
-                var = rv.getAtIndex(F, ch);
-            }
-            double inv = 1.0 / Math.sqrt(var + eps);
-            mean[ch] = mu;
-            invStd[ch] = inv;
-            forwardScale[ch] = (float) (g.getAtIndex(F, ch) * inv);
-            forwardShift[ch] = (float) (b.getAtIndex(F, ch) - mu * g.getAtIndex(F, ch) * inv);
+        double mu, var;
+        if (training) {
+            mu = center[ch];
+            var = sumSq[ch] / count;
+            rm.setAtIndex(F, ch, (float) ((1 - momentum) * rm.getAtIndex(F, ch) + momentum * mu));
+            rv.setAtIndex(F, ch, (float) ((1 - momentum) * rv.getAtIndex(F, ch) + momentum * sumSq[ch] / (count - 1)));
+        } else {
+            mu = rm.getAtIndex(F, ch);
+            var = rv.getAtIndex(F, ch);
         }
-        // y = x * scale + shift (then max(., 0) with the fused ReLU), one contiguous (h, w) plane at a time
-        BatchNorm.normalize(xs, y.segment(), n, c, p, forwardScale, forwardShift, relu);
-        return y;
+        double inv = 1.0 / Math.sqrt(var + eps);
+        mean[ch] = mu;
+        invStd[ch] = inv;
+        forwardScale[ch] = (float) (g.getAtIndex(F, ch) * inv);
+        forwardShift[ch] = (float) (b.getAtIndex(F, ch) - mu * g.getAtIndex(F, ch) * inv);
     }
 
     // dy: (N, c, h, w) -> dx; dgamma += sum dy * xhat; dbeta += sum dy
@@ -157,25 +167,26 @@ public final class BatchNorm2d implements Layer {
         int n = Shapes.batchOf(name, dy, outputShape());
         Shapes.requireBatch(name, n, batch);
         int p = h * w;
-        long count = (long) n * p;
         Tensor out = gradientInPlace ? dy : dx;
-        MemorySegment xs = x.segment(), ds = dy.segment(), dxs = out.segment();
-        MemorySegment g = gamma.value().segment(), dg = gamma.grad().segment(), db = beta.grad().segment();
         float[] maskScale = relu ? forwardScale : null, maskShift = relu ? forwardShift : null;
-        BatchNorm.backwardSums(ds, xs, n, c, p, maskScale, maskShift, mean, sum, sumSq); // sum g, sum g (x - mean)
-        for (int ch = 0; ch < c; ch++) {
-            double sumDy = sum[ch], sumDyXhat = sumSq[ch] * invStd[ch];
-            dg.setAtIndex(F, ch, dg.getAtIndex(F, ch) + (float) sumDyXhat);
-            db.setAtIndex(F, ch, db.getAtIndex(F, ch) + (float) sumDy);
-            // training: dx = a (g - mean(g) - xhat mean(g xhat)) = a g + b x + k; evaluation: dx = a g
-            double a = g.getAtIndex(F, ch) * invStd[ch];
-            double bx = lastTraining ? -a * invStd[ch] * sumDyXhat / count : 0;
-            double k = lastTraining ? -a * sumDy / count - bx * mean[ch] : 0;
-            scale[ch] = (float) a;
-            shift[ch] = (float) k;
-            xCoefficient[ch] = (float) bx;
-        }
-        BatchNorm.backwardInput(ds, xs, dxs, n, c, p, maskScale, maskShift, scale, xCoefficient, shift); // dx may be dy itself
+        // channel by channel: sum g and sum g (x - mean), this channel's gradients and dx map, dx (may be dy itself)
+        BatchNorm.backward(dy.segment(), x.segment(), out.segment(), n, c, p, maskScale, maskShift, mean, sum, sumSq, backwardCoefficients,
+                scale, xCoefficient, shift);
         return out;
+    }
+
+    /** Channel ch: dgamma += sum g xhat, dbeta += sum g; dx = scale g + xCoefficient x + shift. */
+    private void backwardCoefficients(int ch) {
+        MemorySegment g = gamma.value().segment(), dg = gamma.grad().segment(), db = beta.grad().segment();
+        double sumDy = sum[ch], sumDyXhat = sumSq[ch] * invStd[ch];
+        dg.setAtIndex(F, ch, dg.getAtIndex(F, ch) + (float) sumDyXhat);
+        db.setAtIndex(F, ch, db.getAtIndex(F, ch) + (float) sumDy);
+        // training: dx = a (g - mean(g) - xhat mean(g xhat)) = a g + b x + k; evaluation: dx = a g
+        double a = g.getAtIndex(F, ch) * invStd[ch];
+        double bx = lastTraining ? -a * invStd[ch] * sumDyXhat / count : 0;
+        double k = lastTraining ? -a * sumDy / count - bx * mean[ch] : 0;
+        scale[ch] = (float) a;
+        shift[ch] = (float) k;
+        xCoefficient[ch] = (float) bx;
     }
 }
