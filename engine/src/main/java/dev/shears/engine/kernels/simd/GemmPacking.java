@@ -75,10 +75,7 @@ final class GemmPacking {
         for (int ir = start, d = d0 + start * kc; ir < mc; ir += mr, d += kc * mr) {
             int rows = Math.min(mr, mc - ir);
             if (transA && rows == 8 && mr == 8) {
-                // stored (k, m): each k step is 8 contiguous floats, one 256-bit load and store
-                // (1.06-1.2x on the dx GEMMs W^T x dy, where K is short and packing A shows)
-                long src = 4 * (aOff + (long) pc * lda + i0 + ir), ld = 4L * lda;
-                for (int p = 0; p < kc; p++, src += ld) FloatVector.fromMemorySegment(HALF, a, src, NO).intoArray(ap, d + p * 8);
+                copyRuns8(a, 4 * (aOff + (long) pc * lda + i0 + ir), 4L * lda, kc, ap, d);
             } else if (transA) {
                 // stored (k, m): each k step reads `rows` contiguous floats
                 for (int p = 0; p < kc; p++) {
@@ -101,6 +98,15 @@ final class GemmPacking {
                 }
             }
         }
+    }
+
+    /**
+     * {@code kc} runs of 8 floats, {@code ld} bytes apart from byte {@code src}, to {@code ap[d + 8p]}:
+     * an A sliver stored (k, m), one 256-bit load and store per k step (1.06-1.2x on the dx GEMMs
+     * W^T x dy, where K is short and packing A shows). Its own method so packA stays small for C2.
+     */
+    private static void copyRuns8(MemorySegment a, long src, long ld, int kc, float[] ap, int d) {
+        for (int p = 0; p < kc; p++, src += ld) FloatVector.fromMemorySegment(HALF, a, src, NO).intoArray(ap, d + p * 8);
     }
 
     /**
