@@ -159,6 +159,7 @@ class GemmTest {
             {13, 97, 200}, {5, 64, 512}, // few rows of C: B read in place (ragged row sliver, ragged last columns, K = KC)
             {57, 97, 700}, {64, 40, 300}, // B in place up to 64 rows, K past KC in one pass
             {17, 2046, 200}, {40, 1022, 600}, // B in place with K blocks: row strides of 2048 and 1024 floats alias in L2
+            {200, 100, 40}, {131, 70, 64}, {100, 1022, 30}, // short K: B in place for any M (not at a row stride of 1024 floats)
             {1, 1000, 300}, {1, 37, 2000}, {1, 4097, 9}, {300, 1, 700}, {1025, 1, 40}, {1, 70, 1023}, // matrix-vector (one row or column of C)
         };
         long seed = 100;

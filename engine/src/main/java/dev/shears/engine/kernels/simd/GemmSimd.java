@@ -43,6 +43,14 @@ public final class GemmSimd implements GemmKernel {
      * 1.3-1.6x faster; at 96 and 128 rows the two were level, so larger M keeps the packed path.
      */
     static final int UNPACKED_B_MAX_M = 64;
+    /**
+     * Up to this K, B stored (k, n) is read in place for any M as well: a strip of B (k rows x NR) then
+     * sits in L1 for every row sliver of C, and packing B was pure overhead (the dx GEMMs W^T x dy,
+     * K = 32 or 64 output channels: 1.07-1.12x). Not when the rows alias in L1 (see {@link #l1Rows}).
+     */
+    static final int SHORT_K = 64;
+    /** The L1 data cache the short-K rule plans for: 64 sets of 64-byte lines, 12 ways (48 KiB). */
+    static final int L1_SETS = 64, L1_WAYS = 12;
     /** The L2 the in-place path plans for (2 MiB, 16-way, 64-byte lines: this project's Xeon; Zen 4 has 1 MiB 8-way, the same sets). */
     static final int L2_SETS = 2048, L2_WAYS = 16;
     /** Below this many multiply-adds one thread is faster than a hand-off to the pool. */
@@ -90,7 +98,8 @@ public final class GemmSimd implements GemmKernel {
             gemv(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }
-        if (!transB && m <= UNPACKED_B_MAX_M && n >= NR && (long) ceilDiv(m, MR) * MR * k <= KEEP_A_FLOATS) {
+        boolean shortK = k <= SHORT_K && k <= l1Rows(ldb);
+        if (!transB && (m <= UNPACKED_B_MAX_M || shortK) && n >= NR && (long) ceilDiv(m, MR) * MR * k <= KEEP_A_FLOATS) {
             unpackedB(transA, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }
@@ -258,6 +267,18 @@ public final class GemmSimd implements GemmKernel {
         int linesPerRow = 4 * NR / 64 + 1; // a strip row straddles this many lines at worst
         int rows = Math.max(64, sets * L2_WAYS / linesPerRow);
         return k <= rows ? k : ceilDiv(k, ceilDiv(k, rows));
+    }
+
+    /**
+     * How many rows of a B strip, ldb floats apart, L1 holds at once: the rows start in
+     * L1_SETS / gcd(line step, L1_SETS) distinct sets, each L1_WAYS deep (ldb 1024: 12 rows;
+     * 768: 48; 448: 192; a stride that is no multiple of a line shifts the sets: unbounded).
+     */
+    static int l1Rows(int ldb) {
+        long stride = 4L * ldb;
+        if (stride % 64 != 0) return Integer.MAX_VALUE;
+        int step = (int) (stride / 64 % L1_SETS);
+        return L1_SETS / gcd(step == 0 ? L1_SETS : step, L1_SETS) * L1_WAYS;
     }
 
     private static int gcd(int x, int y) {
