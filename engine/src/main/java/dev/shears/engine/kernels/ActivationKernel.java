@@ -16,6 +16,15 @@ public interface ActivationKernel {
     /** {@code dx = x > 0 ? dy : 0}, where x is relu's input or output. */
     void reluBackward(MemorySegment x, long xOffset, MemorySegment dy, long dyOffset, MemorySegment dx, long dxOffset, int n);
 
+    /** {@code y = relu(a + b)}: a residual join and the ReLU after it in one pass (the sum rounded to float first). */
+    void addReluForward(MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment y, long yOffset, int n);
+
+    /**
+     * {@code dx = x > 0 ? a + b : 0}: the two branch gradients of a residual join summed and passed
+     * through the ReLU whose output x the join read, in one pass.
+     */
+    void addReluBackward(MemorySegment x, long xOffset, MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment dx, long dxOffset, int n);
+
     /** {@code y = Math.min(Math.max(x, min), max)} (ReLU6 is [0, 6]; NaN passes through). */
     void clampForward(MemorySegment x, long xOffset, float min, float max, MemorySegment y, long yOffset, int n);
 

@@ -28,6 +28,22 @@ public final class ActivationScalar implements ActivationKernel {
     }
 
     @Override
+    public void addReluForward(MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment y, long yOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = a.getAtIndex(F, aOffset + i) + b.getAtIndex(F, bOffset + i);
+            y.setAtIndex(F, yOffset + i, v < 0f ? 0f : v);
+        }
+    }
+
+    @Override
+    public void addReluBackward(MemorySegment x, long xOffset, MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment dx, long dxOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = a.getAtIndex(F, aOffset + i) + b.getAtIndex(F, bOffset + i);
+            dx.setAtIndex(F, dxOffset + i, x.getAtIndex(F, xOffset + i) > 0f ? g : 0f);
+        }
+    }
+
+    @Override
     public void clampForward(MemorySegment x, long xOffset, float min, float max, MemorySegment y, long yOffset, int n) {
         for (int i = 0; i < n; i++) {
             y.setAtIndex(F, yOffset + i, Math.min(Math.max(x.getAtIndex(F, xOffset + i), min), max));

@@ -26,6 +26,21 @@ public final class Activations {
         Split.ranges(n, (a, len) -> KERNEL.reluBackward(x, xOffset + a, dy, dyOffset + a, dx, dxOffset + a, len));
     }
 
+    /** {@code y = relu(a + b)} (a residual join and its ReLU in one pass); y may be a or b. */
+    public static void addReluForward(MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment y, long yOffset, int n) {
+        check("addReluForward", n, "a", a, aOffset, "b", b, bOffset);
+        check("addReluForward", n, "y", y, yOffset, "y", y, yOffset);
+        Split.ranges(n, (i, len) -> KERNEL.addReluForward(a, aOffset + i, b, bOffset + i, y, yOffset + i, len));
+    }
+
+    /** {@code dx = x > 0 ? a + b : 0}, x the output of the ReLU before a residual join; dx may be a or b. */
+    public static void addReluBackward(MemorySegment x, long xOffset, MemorySegment a, long aOffset, MemorySegment b, long bOffset,
+                                       MemorySegment dx, long dxOffset, int n) {
+        check("addReluBackward", n, "x", x, xOffset, "a", a, aOffset);
+        check("addReluBackward", n, "b", b, bOffset, "dx", dx, dxOffset);
+        Split.ranges(n, (i, len) -> KERNEL.addReluBackward(x, xOffset + i, a, aOffset + i, b, bOffset + i, dx, dxOffset + i, len));
+    }
+
     /** {@code y = min(max(x, min), max)}; y may be x. */
     public static void clampForward(MemorySegment x, long xOffset, float min, float max, MemorySegment y, long yOffset, int n) {
         check("clampForward", n, "x", x, xOffset, "y", y, yOffset);

@@ -51,6 +51,39 @@ class ActivationsTest {
         }
     }
 
+    /** The fused residual steps equal their two-kernel compositions (add then relu; add then relu backward) bit for bit, twins and facade. */
+    @Test
+    void addReluEqualsAddThenReluBitForBit() {
+        for (int n : TestData.AWKWARD) {
+            int off = n % 3;
+            try (Tensor a = input(n, off, 3L * n, true); Tensor b = input(n, off, 3L * n + 1, true); Tensor x = input(n, off, 3L * n + 2, true);
+                 Tensor want = Tensor.allocate(DType.F32, n + off); Tensor got = Tensor.allocate(DType.F32, n + off)) {
+                Elementwise.add(a.segment(), off, b.segment(), off, want.segment(), off, n);
+                SCALAR.reluForward(want.segment(), off, want.segment(), off, n);
+                for (ActivationKernel k : new ActivationKernel[] {SCALAR, SIMD}) {
+                    k.addReluForward(a.segment(), off, b.segment(), off, got.segment(), off, n);
+                    Im2colTest.assertBitsEqual(want, got, k.getClass().getSimpleName() + " addReluForward n=" + n);
+                }
+                Elementwise.add(a.segment(), off, b.segment(), off, want.segment(), off, n);
+                SCALAR.reluBackward(x.segment(), off, want.segment(), off, want.segment(), off, n);
+                for (ActivationKernel k : new ActivationKernel[] {SCALAR, SIMD}) {
+                    k.addReluBackward(x.segment(), off, a.segment(), off, b.segment(), off, got.segment(), off, n);
+                    Im2colTest.assertBitsEqual(want, got, k.getClass().getSimpleName() + " addReluBackward n=" + n);
+                }
+                // facade, in place into a (as Residual does)
+                Activations.addReluBackward(x.segment(), off, a.segment(), off, b.segment(), off, a.segment(), off, n);
+                for (int i = off; i < n + off; i++) {
+                    assertEquals(Float.floatToRawIntBits(want.get(i)), Float.floatToRawIntBits(a.get(i)), "Activations.addReluBackward in place n=" + n + " at " + i);
+                }
+            }
+        }
+        try (Tensor t = Tensor.allocate(DType.F32, 4)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Activations.addReluForward(t.segment(), 0, t.segment(), 0, t.segment(), 0, 5));
+            assertTrue(e.getMessage().contains("addReluForward"), e.getMessage());
+        }
+    }
+
     @Test
     void clampTwinsAgreeBitForBit() {
         float[][] bounds = {{0f, 6f}, {-1.5f, 2.25f}, {0f, Float.POSITIVE_INFINITY}, {3f, 3f}};

@@ -1,9 +1,7 @@
 package dev.shears.nn.layers;
 
-import dev.shears.engine.Parallel;
 import dev.shears.engine.Tensor;
-import dev.shears.engine.kernels.Elementwise;
-import dev.shears.engine.kernels.Reductions;
+import dev.shears.engine.kernels.BatchNorm;
 import dev.shears.nn.Parameter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -12,10 +10,13 @@ import java.lang.foreign.ValueLayout;
  * Batch normalisation over NCHW, as PyTorch's BatchNorm2d: in training, batch statistics per
  * channel (biased variance to normalise, unbiased for the running update, momentum weighting the
  * new value); in evaluation, the running statistics. weight (gamma) 1 and bias (beta) 0 at start;
- * running_mean 0 and running_var 1 are buffers. Per-channel sums in double (Reductions, two-pass
- * variance); the normalisation is one affine pass per plane (Elementwise.affine; backward
- * Elementwise.affine2, in place when dy is private), parallel over planes.
- * Pinned by GradientCheckTest and the golden tests.
+ * running_mean 0 and running_var 1 are buffers. The arithmetic is the engine's BatchNorm family:
+ * one read of x for the statistics (shifted sums), one normalise-affine pass; backward one pass for
+ * both reductions and one for dx (in place when dy is private); channel by channel, so each second
+ * pass reads the channel from cache. A following ReLU can run inside
+ * the same passes ({@link #forwardRelu}/{@link #backwardRelu}, which the container calls; the
+ * mask is recomputed from x, never stored). Pinned by GradientCheckTest, BatchNormReluTest and
+ * the golden tests.
  */
 public final class BatchNorm2d implements Layer {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -27,12 +28,16 @@ public final class BatchNorm2d implements Layer {
     private final Parameter beta;       // (c)
     private final Tensor runningMean;   // (c)
     private final Tensor runningVar;    // (c)
-    private static final int PLANE_GRAIN = 1 << 13;
     private final double[] mean, invStd;  // (c): the statistics the last forward normalised with
     private final double[] sum, sumSq, center; // (c): per-channel reductions
-    private final float[] scale, shift, xCoefficient; // (c): per-channel affine maps of a pass
+    private final float[] forwardScale, forwardShift; // (c): the last forward's y = scale x + shift (the fused ReLU's mask is its sign)
+    private final float[] scale, shift, xCoefficient; // (c): backward's dx = scale g + xCoefficient x + shift
     private int batch;
     private boolean lastTraining;
+    private boolean lastRelu;        // the last forward ran with the fused ReLU
+    private long count;              // values per channel in the last forward (N h w)
+    private final BatchNorm.ChannelStep forwardCoefficients = ch -> forwardCoefficients(ch, true);
+    private final BatchNorm.ChannelStep backwardCoefficients = this::backwardCoefficients;
     private boolean gradientInPlace; // dy is private: dx is computed into it
     private Tensor x, y, dx;            // (N, c, h, w)
 
@@ -59,6 +64,8 @@ public final class BatchNorm2d implements Layer {
         this.sum = new double[c];
         this.sumSq = new double[c];
         this.center = new double[c];
+        this.forwardScale = new float[c];
+        this.forwardShift = new float[c];
         this.scale = new float[c];
         this.shift = new float[c];
         this.xCoefficient = new float[c];
@@ -83,12 +90,22 @@ public final class BatchNorm2d implements Layer {
     public void allocate(ActivationMemory acts, int batch) {
         this.batch = batch;
         y = acts.floats(name + ".out", batch, c, h, w);
-        dx = gradientInPlace ? null : acts.floats(name + ".dx", batch, c, h, w);
+        dx = gradientInPlace ? null : acts.inputGradient(this, name + ".dx", batch, c, h, w);
     }
 
     // x: (N, c, h, w) -> y: (N, c, h, w)
     @Override
     public Tensor forward(Tensor x, boolean training) {
+        return forward(x, training, false);
+    }
+
+    // x: (N, c, h, w) -> y = relu(bn(x)): (N, c, h, w), one pass over x after the statistics
+    /** This layer and the ReLU after it in one step (the container runs the pair; see Sequential). */
+    Tensor forwardRelu(Tensor x, boolean training) {
+        return forward(x, training, true);
+    }
+
+    private Tensor forward(Tensor x, boolean training, boolean relu) {
         int n = Shapes.batchOf(name, x, inputShape());
         Shapes.requireBatch(name, n, batch);
         int p = h * w;
@@ -99,74 +116,77 @@ public final class BatchNorm2d implements Layer {
         }
         this.x = x;
         this.lastTraining = training;
-        MemorySegment xs = x.segment(), ys = y.segment();
+        this.lastRelu = relu;
+        this.count = count;
+        if (training) {
+            // channel by channel: statistics, this channel's affine map (and running update), normalise
+            BatchNorm.trainingForward(x.segment(), y.segment(), n, c, p, center, sumSq, forwardCoefficients, forwardScale, forwardShift, relu);
+        } else {
+            for (int ch = 0; ch < c; ch++) forwardCoefficients(ch, false);
+            BatchNorm.normalize(x.segment(), y.segment(), n, c, p, forwardScale, forwardShift, relu);
+        }
+        return y;
+    }
+
+    /** Channel ch's y = scale x + shift from the batch statistics (center, sumSq: training, also updating the running ones) or the running ones. */
+    private void forwardCoefficients(int ch, boolean training) {
         MemorySegment g = gamma.value().segment(), b = beta.value().segment();
         MemorySegment rm = runningMean.segment(), rv = runningVar.segment();
+        double mu, var;
         if (training) {
-            Reductions.channelSum(xs, 0, n, c, p, sum);
-            for (int ch = 0; ch < c; ch++) center[ch] = sum[ch] / count;
-            Reductions.channelCenteredSumOfSquares(xs, 0, n, c, p, center, sumSq);
+            mu = center[ch];
+            var = sumSq[ch] / count;
+            rm.setAtIndex(F, ch, (float) ((1 - momentum) * rm.getAtIndex(F, ch) + momentum * mu));
+            rv.setAtIndex(F, ch, (float) ((1 - momentum) * rv.getAtIndex(F, ch) + momentum * sumSq[ch] / (count - 1)));
+        } else {
+            mu = rm.getAtIndex(F, ch);
+            var = rv.getAtIndex(F, ch);
         }
-        for (int ch = 0; ch < c; ch++) {
-            double mu, var;
-            if (training) {
-                mu = center[ch];
-                var = sumSq[ch] / count;
-                rm.setAtIndex(F, ch, (float) ((1 - momentum) * rm.getAtIndex(F, ch) + momentum * mu));
-                rv.setAtIndex(F, ch, (float) ((1 - momentum) * rv.getAtIndex(F, ch) + momentum * sumSq[ch] / (count - 1)));
-            } else {
-                mu = rm.getAtIndex(F, ch);
-                var = rv.getAtIndex(F, ch);
-            }
-            double inv = 1.0 / Math.sqrt(var + eps);
-            mean[ch] = mu;
-            invStd[ch] = inv;
-            scale[ch] = (float) (g.getAtIndex(F, ch) * inv);
-            shift[ch] = (float) (b.getAtIndex(F, ch) - mu * g.getAtIndex(F, ch) * inv);
-        }
-        // y = x * scale + shift, one contiguous (h, w) plane at a time
-        Parallel.forRange(n * c, Math.max(1, PLANE_GRAIN / p), (from, to) -> {
-            for (int plane = from; plane < to; plane++) {
-                int ch = plane % c;
-                long at = (long) plane * p;
-                Elementwise.affine(xs, at, scale[ch], shift[ch], ys, at, p);
-            }
-        });
-        return y;
+        double inv = 1.0 / Math.sqrt(var + eps);
+        mean[ch] = mu;
+        invStd[ch] = inv;
+        forwardScale[ch] = (float) (g.getAtIndex(F, ch) * inv);
+        forwardShift[ch] = (float) (b.getAtIndex(F, ch) - mu * g.getAtIndex(F, ch) * inv);
     }
 
     // dy: (N, c, h, w) -> dx; dgamma += sum dy * xhat; dbeta += sum dy
     @Override
     public Tensor backward(Tensor dy) {
+        if (lastRelu) throw new IllegalStateException("layer '" + name + "': the last forward ran with the fused ReLU; backward must too");
+        return backward(dy, false);
+    }
+
+    // dy (of the ReLU's output): (N, c, h, w) -> dx; the ReLU mask applied inside both passes
+    /** Backward of {@link #forwardRelu}: dy is the gradient of the ReLU's output. */
+    Tensor backwardRelu(Tensor dy) {
+        if (!lastRelu) throw new IllegalStateException("layer '" + name + "': the last forward ran without the fused ReLU");
+        return backward(dy, true);
+    }
+
+    private Tensor backward(Tensor dy, boolean relu) {
         int n = Shapes.batchOf(name, dy, outputShape());
         Shapes.requireBatch(name, n, batch);
         int p = h * w;
-        long count = (long) n * p;
         Tensor out = gradientInPlace ? dy : dx;
-        MemorySegment xs = x.segment(), ds = dy.segment(), dxs = out.segment();
-        MemorySegment g = gamma.value().segment(), dg = gamma.grad().segment(), db = beta.grad().segment();
-        Reductions.channelSum(ds, 0, n, c, p, sum);
-        Reductions.channelCenteredDot(ds, 0, xs, 0, n, c, p, mean, sumSq); // sum dy * (x - mean)
-        for (int ch = 0; ch < c; ch++) {
-            double sumDy = sum[ch], sumDyXhat = sumSq[ch] * invStd[ch];
-            dg.setAtIndex(F, ch, dg.getAtIndex(F, ch) + (float) sumDyXhat);
-            db.setAtIndex(F, ch, db.getAtIndex(F, ch) + (float) sumDy);
-            // training: dx = a (dy - mean(dy) - xhat mean(dy xhat)) = a dy + b x + k; evaluation: dx = a dy
-            double a = g.getAtIndex(F, ch) * invStd[ch];
-            double bx = lastTraining ? -a * invStd[ch] * sumDyXhat / count : 0;
-            double k = lastTraining ? -a * sumDy / count - bx * mean[ch] : 0;
-            scale[ch] = (float) a;
-            shift[ch] = (float) k;
-            xCoefficient[ch] = (float) bx;
-        }
-        Parallel.forRange(n * c, Math.max(1, PLANE_GRAIN / p), (from, to) -> {
-            for (int plane = from; plane < to; plane++) {
-                int ch = plane % c;
-                long at = (long) plane * p;
-                Elementwise.affine2(scale[ch], ds, at, xCoefficient[ch], xs, at, shift[ch], dxs, at, p); // dx may be dy itself
-            }
-        });
+        float[] maskScale = relu ? forwardScale : null, maskShift = relu ? forwardShift : null;
+        // channel by channel: sum g and sum g (x - mean), this channel's gradients and dx map, dx (may be dy itself)
+        BatchNorm.backward(dy.segment(), x.segment(), out.segment(), n, c, p, maskScale, maskShift, mean, sum, sumSq, backwardCoefficients,
+                scale, xCoefficient, shift);
         return out;
     }
 
+    /** Channel ch: dgamma += sum g xhat, dbeta += sum g; dx = scale g + xCoefficient x + shift. */
+    private void backwardCoefficients(int ch) {
+        MemorySegment g = gamma.value().segment(), dg = gamma.grad().segment(), db = beta.grad().segment();
+        double sumDy = sum[ch], sumDyXhat = sumSq[ch] * invStd[ch];
+        dg.setAtIndex(F, ch, dg.getAtIndex(F, ch) + (float) sumDyXhat);
+        db.setAtIndex(F, ch, db.getAtIndex(F, ch) + (float) sumDy);
+        // training: dx = a (g - mean(g) - xhat mean(g xhat)) = a g + b x + k; evaluation: dx = a g
+        double a = g.getAtIndex(F, ch) * invStd[ch];
+        double bx = lastTraining ? -a * invStd[ch] * sumDyXhat / count : 0;
+        double k = lastTraining ? -a * sumDy / count - bx * mean[ch] : 0;
+        scale[ch] = (float) a;
+        shift[ch] = (float) k;
+        xCoefficient[ch] = (float) bx;
+    }
 }

@@ -125,7 +125,7 @@ public final class Conv2d implements Layer {
         this.acts = acts;
         this.batch = batch;
         y = acts.floats(name + ".out", batch, oc, oh, ow);
-        dx = needInputGradient ? acts.floats(name + ".dx", batch, c, h, w) : null;
+        dx = needInputGradient ? acts.inputGradient(this, name + ".dx", batch, c, h, w) : null;
         plan = Conv.plan(shape, batch, columnFloats, needInputGradient);
         if (plan.columnFloats() > 0) acts.reserve(ActivationMemory.Slot.COLUMNS, plan.columnFloats());
         if (plan.rowFloats() > 0) acts.reserve(ActivationMemory.Slot.ROWS, plan.rowFloats());

@@ -7,8 +7,10 @@ import dev.shears.engine.kernels.Activations;
  * ReLU, in place in both directions: forward overwrites x with max(x, 0) and returns it, backward
  * zeroes dy where the output was not positive and returns dy. So it costs no memory, and the
  * builder must place it only where x and dy have no other reader (after a layer whose backward
- * does not need its own output; never as the last layer of a residual branch). Pinned by
- * GradientCheckTest.
+ * does not need its own output; never as the last layer of a residual branch). A Sequential may
+ * run it inside its neighbours (after a batch norm or a residual join; its backward inside a
+ * batch norm's or a following residual join's): the layer and its name stay. Pinned by
+ * GradientCheckTest and BatchNormReluTest.
  */
 public final class ReLU implements Layer {
     private final String name;
@@ -37,6 +39,11 @@ public final class ReLU implements Layer {
         Activations.reluForward(x.segment(), 0, x.segment(), 0, Math.toIntExact(x.size()));
         y = x;
         return x;
+    }
+
+    /** The container ran this ReLU inside the layer before it (see Sequential): y is that fused step's output. */
+    void rememberOutput(Tensor y) {
+        this.y = y;
     }
 
     // dy: (N, ...) -> dy, zeroed where y <= 0

@@ -9,12 +9,20 @@ import java.util.List;
 
 /**
  * Layers run one after another; backward runs them in reverse. Checks at construction that each
- * layer's input shape is the previous one's output shape (the error names both layers).
- * Pinned by NetworkTest and the golden tests.
+ * layer's input shape is the previous one's output shape (the error names both layers). Runs a
+ * batch norm or a residual join together with the ReLU after it (see {@link #planFusion}) and,
+ * inside a network that shares input gradients, gives each layer's dx a shared buffer (see
+ * {@link ActivationMemory}). Pinned by NetworkTest, BatchNormReluTest and the golden tests.
  */
 public final class Sequential implements Layer {
     private final String name;
     private final List<Layer> layers;
+    /** Per position: how forward runs the layer (a batch norm or a residual join may take the ReLU after it). */
+    private final Step[] forwardSteps;
+    /** Per position: backward skips this ReLU because its mask runs inside the batch norm before it or the join after it. */
+    private final boolean[] backwardInNeighbour;
+
+    private enum Step { ALONE, WITH_RELU, ABSORBED }
 
     public Sequential(String name, List<Layer> layers) {
         if (layers.isEmpty()) throw new IllegalArgumentException("sequential '" + name + "' has no layers");
@@ -30,7 +38,41 @@ public final class Sequential implements Layer {
         }
         this.name = name;
         this.layers = List.copyOf(layers);
+        this.forwardSteps = new Step[layers.size()];
+        this.backwardInNeighbour = new boolean[layers.size()];
+        if (!"off".equals(System.getProperty("shears.fuse"))) planFusion();
+        else java.util.Arrays.fill(forwardSteps, Step.ALONE);
         markPrivateGradients(false);
+    }
+
+    /**
+     * Fusion leaves the layer list (names, parameters, export, reports) as described and only
+     * changes how the pairs run: BatchNorm2d then ReLU runs as one normalise-ReLU pass forward
+     * and one masked backward; a Residual then ReLU adds and rectifies in one pass; the backward
+     * of a ReLU not after a batch norm runs inside the gradient add of a Residual right after it.
+     * {@code -Dshears.fuse=off} (read when a Sequential is built) runs every layer alone: a
+     * diagnostic and benchmark switch, same results within float rounding.
+     */
+    private void planFusion() {
+        java.util.Arrays.fill(forwardSteps, Step.ALONE);
+        for (int i = 0; i + 1 < layers.size(); i++) {
+            if (!(layers.get(i + 1) instanceof ReLU)) continue;
+            Layer l = layers.get(i);
+            if (l instanceof BatchNorm2d || l instanceof Residual) {
+                forwardSteps[i] = Step.WITH_RELU;
+                forwardSteps[i + 1] = Step.ABSORBED;
+                backwardInNeighbour[i + 1] = l instanceof BatchNorm2d;
+            }
+            if (!backwardInNeighbour[i + 1] && i + 2 < layers.size() && layers.get(i + 2) instanceof Residual join) {
+                join.maskInputGradient();
+                backwardInNeighbour[i + 1] = true;
+            }
+            i++; // a ReLU pairs once
+        }
+        if (layers.getFirst() instanceof ReLU && layers.size() > 1 && layers.get(1) instanceof Residual join) {
+            join.maskInputGradient();
+            backwardInNeighbour[0] = true;
+        }
     }
 
     /**
@@ -66,18 +108,40 @@ public final class Sequential implements Layer {
 
     @Override
     public void allocate(ActivationMemory acts, int batch) {
-        for (Layer l : layers) l.allocate(acts, batch);
+        ActivationMemory.Scope scope = acts.scope(this);
+        if (scope == null) {
+            for (Layer l : layers) l.allocate(acts, batch);
+            return;
+        }
+        // shared input gradients: in backward order, each dx avoids the dy it is computed from
+        int colour = scope.incoming();
+        for (int i = layers.size() - 1; i >= 0; i--) colour = acts.allocateChild(layers.get(i), batch, colour, scope.held());
+        scope.returns(colour);
     }
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
-        for (Layer l : layers) x = l.forward(x, training);
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            switch (forwardSteps[i]) {
+                case ALONE -> x = l.forward(x, training);
+                case WITH_RELU -> {
+                    x = l instanceof BatchNorm2d bn ? bn.forwardRelu(x, training) : ((Residual) l).forwardRelu(x, training);
+                    ((ReLU) layers.get(i + 1)).rememberOutput(x);
+                }
+                case ABSORBED -> { } // ran inside the layer before
+            }
+        }
         return x;
     }
 
     @Override
     public Tensor backward(Tensor dy) {
-        for (int i = layers.size() - 1; i >= 0 && dy != null; i--) dy = layers.get(i).backward(dy);
+        for (int i = layers.size() - 1; i >= 0 && dy != null; i--) {
+            if (backwardInNeighbour[i]) continue; // this ReLU's mask runs in the layer before or after
+            Layer l = layers.get(i);
+            dy = forwardSteps[i] == Step.WITH_RELU && l instanceof BatchNorm2d bn ? bn.backwardRelu(dy) : l.backward(dy);
+        }
         return dy;
     }
 

@@ -40,6 +40,8 @@ public final class Network implements Model, Seeded {
     private int batch = -1;
     private FusedInference fused;  // eval forward at its batch, or null (set by SparseInference)
     private boolean fusedOn = true;
+    /** Input gradients share a few buffers (ActivationMemory); {@code -Dshears.sharedGradients=off} (read at construction) keeps one per layer. */
+    private boolean sharedGradients = !"off".equals(System.getProperty("shears.sharedGradients"));
     private String fusedNote = "fused inference: not compiled";
 
     Network(Map<String, String> spec, Workspace parameterMemory, Params params, Layer root) {
@@ -146,6 +148,11 @@ public final class Network implements Model, Seeded {
                 memories.remove(eldest.getKey());
             }
         }
+        if (sharedGradients) {
+            long[] largest = {0}; // the largest per-sample input of any layer: no dx is bigger
+            walk(root, l -> largest[0] = Math.max(largest[0], dev.shears.engine.Shape.size(l.inputShape())));
+            mem.shareInputGradients(root, largest[0] * n);
+        }
         root.allocate(mem, n);
         mem.finish();
         activations = mem;
@@ -167,6 +174,12 @@ public final class Network implements Model, Seeded {
         if (fused != null && fused != f) fused.close();
         fused = f;
         fusedNote = note;
+    }
+
+    /** Private input-gradient buffers per layer instead of shared ones (tests compare both); before the first forward. */
+    void privateGradients() {
+        if (batch != -1) throw new IllegalStateException("model '" + spec.get("model") + "': gradient buffers are chosen before the first forward");
+        sharedGradients = false;
     }
 
     /** Switches an installed fused path off and on (benchmarks time both paths of one model). */

@@ -69,6 +69,44 @@ public final class ActivationSimd implements ActivationKernel {
     }
 
     @Override
+    public void addReluForward(MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment y, long yOffset, int n) {
+        if (n < S.length()) { // guard
+            SCALAR.addReluForward(a, aOffset, b, bOffset, y, yOffset, n);
+            return;
+        }
+        FloatVector zero = FloatVector.zero(S);
+        int bound = S.loopBound(n), i = 0;
+        for (; i < bound; i += S.length()) { // body
+            FloatVector v = load(a, aOffset + i).add(load(b, bOffset + i));
+            v.blend(zero, v.compare(VectorOperators.LT, 0f)).intoMemorySegment(y, (yOffset + i) * 4, ORDER);
+        }
+        if (i < n) { // tail
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector v = load(a, aOffset + i, m).add(load(b, bOffset + i, m));
+            v.blend(zero, v.compare(VectorOperators.LT, 0f)).intoMemorySegment(y, (yOffset + i) * 4, ORDER, m);
+        }
+    }
+
+    @Override
+    public void addReluBackward(MemorySegment x, long xOffset, MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment dx, long dxOffset, int n) {
+        if (n < S.length()) { // guard
+            SCALAR.addReluBackward(x, xOffset, a, aOffset, b, bOffset, dx, dxOffset, n);
+            return;
+        }
+        FloatVector zero = FloatVector.zero(S);
+        int bound = S.loopBound(n), i = 0;
+        for (; i < bound; i += S.length()) { // body
+            VectorMask<Float> pass = load(x, xOffset + i).compare(VectorOperators.GT, 0f);
+            zero.blend(load(a, aOffset + i).add(load(b, bOffset + i)), pass).intoMemorySegment(dx, (dxOffset + i) * 4, ORDER);
+        }
+        if (i < n) { // tail
+            VectorMask<Float> m = S.indexInRange(i, n);
+            VectorMask<Float> pass = load(x, xOffset + i, m).compare(VectorOperators.GT, 0f);
+            zero.blend(load(a, aOffset + i, m).add(load(b, bOffset + i, m)), pass).intoMemorySegment(dx, (dxOffset + i) * 4, ORDER, m);
+        }
+    }
+
+    @Override
     public void clampForward(MemorySegment x, long xOffset, float min, float max, MemorySegment y, long yOffset, int n) {
         if (n < S.length()) { // guard
             SCALAR.clampForward(x, xOffset, min, max, y, yOffset, n);
