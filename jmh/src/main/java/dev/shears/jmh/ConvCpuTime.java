@@ -26,14 +26,15 @@ import java.util.SplittableRandom;
  * stride-1 shapes and its first layer (3 -> 16 channels), interleaved the same way.
  * Not a JMH benchmark; run with -Dshears.threads=1:
  *   java -Dshears.threads=1 --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
- *        -cp jmh/target/benchmarks.jar dev.shears.jmh.ConvCpuTime [winograd] [rounds] [batch]
+ *        -cp jmh/target/benchmarks.jar dev.shears.jmh.ConvCpuTime [winograd [rounds] [batch] [Winograd scratch floats per lane]] [rounds]
  */
 public final class ConvCpuTime {
     private ConvCpuTime() {}
 
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("winograd")) {
-            winograd(args.length > 1 ? Integer.parseInt(args[1]) : 7, args.length > 2 ? Integer.parseInt(args[2]) : 128);
+            winograd(args.length > 1 ? Integer.parseInt(args[1]) : 7, args.length > 2 ? Integer.parseInt(args[2]) : 128,
+                    args.length > 3 ? Long.parseLong(args[3]) : Conv.COLUMN_FLOATS);
             return;
         }
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
@@ -84,7 +85,7 @@ public final class ConvCpuTime {
     }
 
     /** Whole layers at {@code batch}: Winograd plan against the im2col + GEMM plan, forward and backward. */
-    private static void winograd(int rounds, int batch) {
+    private static void winograd(int rounds, int batch, long winogradFloats) {
         if (!"1".equals(System.getProperty("shears.threads"))) System.err.println("note: run with -Dshears.threads=1");
         ConvShape[] shapes = {new ConvShape(3, 32, 32, 16, 3, 1, 1, 1), new ConvShape(16, 32, 32, 16, 3, 1, 1, 1),
             new ConvShape(32, 16, 16, 32, 3, 1, 1, 1), new ConvShape(64, 8, 8, 64, 3, 1, 1, 1)};
@@ -99,7 +100,7 @@ public final class ConvCpuTime {
                 Conv.Plan[] plans = new Conv.Plan[2];
                 Conv.Scratch[] scratch = new Conv.Scratch[2];
                 for (int m = 0; m < 2; m++) {
-                    plans[m] = Conv.plan(s, batch, Conv.COLUMN_FLOATS, true, modes[m]);
+                    plans[m] = Conv.plan(s, batch, m == 0 ? Conv.COLUMN_FLOATS : winogradFloats, true, modes[m]);
                     scratch[m] = new Conv.Scratch(alloc(arena, plans[m].columnFloats()), alloc(arena, plans[m].rowFloats()), alloc(arena, plans[m].partialFloats()));
                 }
                 double[][] us = new double[4][rounds];

@@ -80,8 +80,8 @@ public final class Conv {
             int fair = (batch + threads - 1) / threads; // at most this many samples per chunk, so every thread gets work
             if (Winograd.chosen(s, winogradMode)) {
                 // the lane's scratch holds the transformed input and the products of a chunk (no im2col columns)
-                long perSample = Winograd.floatsPerSample(s);
-                chunk = (int) Math.max(1, Math.min(fair, Math.max(1, columnFloats) / perSample));
+                long perSample = Winograd.floatsPerSample(s), budget = Math.min(columnFloats, Winograd.SCRATCH_FLOATS);
+                chunk = (int) Math.max(1, Math.min(fair, Math.max(1, budget) / perSample));
                 chunks = (batch + chunk - 1) / chunk;
                 lanes = Math.min(threads, chunks);
                 // at least one image's im2col columns: the sparse eval path runs on the same plan

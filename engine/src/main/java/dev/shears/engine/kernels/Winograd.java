@@ -20,9 +20,19 @@ public final class Winograd {
     static final int ELEMENTS = 16;
     /**
      * {@code auto} takes Winograd from this many input and output channels: below, the GEMMs'
-     * reduction (in channels) is too short to pay for the transforms (see docs/convolution.md).
+     * reduction (in channels) is too short to pay for the transforms. Measured (jmh ConvCpuTime
+     * winograd, one thread, batch 128, AVX-512): 3 -> 16 channels 0.6x forward, 0.8x backward;
+     * 16 x 32x32 level to 1.2x; 32 x 16x16 and 64 x 8x8 1.1-1.4x (docs/convolution.md).
      */
     static final int AUTO_MIN_CHANNELS = 16;
+
+    /**
+     * Scratch per lane in floats (512 KiB: the transformed input and the products of a chunk).
+     * Measured against 1 MiB (jmh ConvCpuTime winograd, one thread, batch 128): 32 x 16x16 and
+     * 64 x 8x8 layers ran 5-15% faster with the smaller chunks, which stay in L2 next to the
+     * GEMM's packed panels; 16 x 32x32 takes one image per chunk either way.
+     */
+    public static final long SCRATCH_FLOATS = 1L << 17;
 
     private Winograd() {}
 

@@ -13,16 +13,27 @@ import java.lang.foreign.MemorySegment;
 public interface WinogradKernel {
     /**
      * Floats of heap work space one call needs for an (oh, ow) output (input planes at most
-     * (oh + 2, ow + 2)): eight tile grids, one plane, one padded row and a last-vector buffer.
+     * (oh + 2, ow + 2)): eight tile grids, one plane, one padded row and a last-vector buffer,
+     * each with slack for two 64-lane vectors.
      */
     static int workFloats(int oh, int ow) {
         int ty = (oh + 1) / 2, tx = (ow + 1) / 2;
-        return 8 * gridFloats(ty, tx) + (oh + 2) * (ow + 2) + 2 * tx + 8 + 16 * 64;
+        return 8 * gridFloats(ty, tx) + planeFloats(oh, ow) + rowFloats(tx) + 16 * 64;
+    }
+
+    /** The SIMD twin's heap plane: an input plane of at most (oh + 2, ow + 2) and slack. */
+    static int planeFloats(int oh, int ow) {
+        return (oh + 2) * (ow + 2) + 128;
+    }
+
+    /** The SIMD twin's padded row: 2 * tilesX + 2 columns and slack. */
+    static int rowFloats(int tilesX) {
+        return 2 * tilesX + 136;
     }
 
     /** One tile grid of the SIMD twin: (tilesY + 1, tilesX) and slack for the last vector's reads. */
     static int gridFloats(int tilesY, int tilesX) {
-        return (tilesY + 1) * tilesX + 64;
+        return (tilesY + 1) * tilesX + 128;
     }
 
     /**
