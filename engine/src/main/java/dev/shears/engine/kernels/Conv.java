@@ -78,7 +78,7 @@ public final class Conv {
             planeIn = planeOut = planeGrad = taps = null;
             tapSums = null;
             int fair = (batch + threads - 1) / threads; // at most this many samples per chunk, so every thread gets work
-            if (Winograd.chosen(s, winogradMode)) {
+            if (Winograd.chosen(s, batch, winogradMode)) {
                 // the lane's scratch holds the transformed input and the products of a chunk (no im2col columns)
                 long perSample = Winograd.floatsPerSample(s), budget = Math.min(columnFloats, Winograd.SCRATCH_FLOATS);
                 chunk = (int) Math.max(1, Math.min(fair, Math.max(1, budget) / perSample));

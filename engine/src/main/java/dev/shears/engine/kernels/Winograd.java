@@ -55,12 +55,19 @@ public final class Winograd {
         return s.kernel() == 3 && s.stride() == 1 && s.groups() == 1 && s.pad() <= 2;
     }
 
-    /** Whether a plan for {@code s} runs Winograd under {@code mode}. */
-    public static boolean chosen(ConvShape s, Mode mode) {
+    /**
+     * {@code auto} takes Winograd from this batch: one image of a 64 x 8x8 layer gives the 16
+     * element GEMMs 16 columns each, too few for the micro-kernel (0.7x at batch 1), and dense
+     * batch-1 inference of ResNet-32 ran 17% slower (2.89 against 3.38 ms thread CPU time).
+     */
+    static final int AUTO_MIN_BATCH = 8;
+
+    /** Whether a plan for {@code s} at {@code batch} runs Winograd under {@code mode}. */
+    public static boolean chosen(ConvShape s, int batch, Mode mode) {
         return switch (mode) {
             case OFF -> false;
             case ON -> eligible(s);
-            case AUTO -> eligible(s) && s.in() >= AUTO_MIN_CHANNELS && s.out() >= AUTO_MIN_CHANNELS;
+            case AUTO -> eligible(s) && s.in() >= AUTO_MIN_CHANNELS && s.out() >= AUTO_MIN_CHANNELS && batch >= AUTO_MIN_BATCH;
         };
     }
 
@@ -83,6 +90,8 @@ public final class Winograd {
         final MemorySegment flipped; // (16, in, out): of the flipped weight (dx), or null
         final float[][] work;       // (lanes, WinogradKernel.workFloats)
         final WinogradKernel kernel; // the twin that runs the transforms
+        final MemorySegment seen;   // (out, in, 3, 3): the weight u and flipped were made from
+        boolean uCurrent, flippedCurrent; // whether u / flipped belong to the weight in seen
 
         State(ConvShape s, int chunk, int lanes, boolean inputGradient) {
             this(s, chunk, lanes, inputGradient, KERNEL);
@@ -97,6 +106,7 @@ public final class Winograd {
             Arena arena = Arena.ofAuto();
             this.u = arena.allocate(4L * ELEMENTS * s.out() * s.in(), 64);
             this.flipped = inputGradient ? arena.allocate(4L * ELEMENTS * s.out() * s.in(), 64) : null;
+            this.seen = arena.allocate(4L * s.weightSize(), 64);
             int floats = Math.max(WinogradKernel.workFloats(s.outH(), s.outW()), WinogradKernel.workFloats(s.height(), s.width()));
             this.work = new float[lanes][floats];
         }
@@ -105,14 +115,32 @@ public final class Winograd {
         long partialFloats() { return (long) ELEMENTS * shape.out() * shape.in(); }
     }
 
-    /** U = G w G^T before a forward. */
+    /**
+     * U = G w G^T before a forward, skipped when w still holds the values U was made from: at
+     * batch 1 (inference) the transform cost as much as the convolution; the comparison is one
+     * vectorised mismatch over the weight.
+     */
     static void transformWeight(State st, MemorySegment w) {
+        rememberWeight(st, w);
+        if (st.uCurrent) return;
         WinogradScalar.filterTransform(w, st.shape.out(), st.shape.in(), false, st.u);
+        st.uCurrent = true;
     }
 
-    /** U' of the flipped weight before a backward with dx. */
+    /** U' of the flipped weight before a backward with dx (skipped as in {@link #transformWeight}). */
     static void transformFlippedWeight(State st, MemorySegment w) {
+        rememberWeight(st, w);
+        if (st.flippedCurrent) return;
         WinogradScalar.filterTransform(w, st.shape.out(), st.shape.in(), true, st.flipped);
+        st.flippedCurrent = true;
+    }
+
+    /** Unless w equals the weight last seen: remembers w and marks both transforms stale. */
+    private static void rememberWeight(State st, MemorySegment w) {
+        long bytes = st.seen.byteSize();
+        if ((st.uCurrent || st.flippedCurrent) && MemorySegment.mismatch(w, 0, bytes, st.seen, 0, bytes) == -1) return;
+        MemorySegment.copy(w, 0, st.seen, 0, bytes);
+        st.uCurrent = st.flippedCurrent = false;
     }
 
     // x: (n, in, h, w) samples [n0, n0+nb) -> y: (n, out, oh, ow); scratch: the lane's two regions at off

@@ -139,6 +139,34 @@ class WinogradTest {
         }
     }
 
+    /** The plan keeps the transformed weight while the weight's values stay; one changed value must refresh both transforms. */
+    @Test
+    void transformedWeightFollowsTheWeight() {
+        SplittableRandom rng = new SplittableRandom(5);
+        ConvShape s = new ConvShape(3, 5, 4, 2, 3, 1, 1, 1);
+        int n = 2;
+        float[] x = TestData.uniform(rng, (int) (n * s.inputSize()), -1, 1), w = TestData.uniform(rng, (int) s.weightSize(), -1, 1);
+        float[] dy = TestData.uniform(rng, (int) (n * s.outputSize()), -1, 1);
+        try (Arena arena = Arena.ofShared()) {
+            Conv.Plan plan = Conv.plan(s, n, 1 << 18, true, Winograd.Mode.ON);
+            Conv.Scratch scratch = new Conv.Scratch(arena.allocate(4 * plan.columnFloats(), 64), null, arena.allocate(4 * plan.partialFloats(), 64));
+            MemorySegment xs = seg(arena, x), ws = seg(arena, w), dys = seg(arena, dy), y = arena.allocate(4L * n * s.outputSize());
+            MemorySegment dx = arena.allocate(4L * n * s.inputSize()), dw = arena.allocate(4L * s.weightSize());
+            for (int step = 0; step < 3; step++) {
+                if (step > 0) { // one weight changes between steps, as an optimizer step would change it
+                    w[step * 7] += 0.5f;
+                    ws.setAtIndex(F, step * 7, w[step * 7]);
+                }
+                Conv.forward(plan, scratch, n, xs, ws, null, y);
+                Conv.backward(plan, scratch, n, xs, ws, dys, dw, null, dx);
+                double[] ref = forwardReference(s, n, x, w, new float[s.out()]);
+                double[] refDx = gradientReference(s, n, x, w, dy)[1];
+                for (int i = 0; i < ref.length; i++) assertEquals(ref[i], y.getAtIndex(F, i), 1e-4, "step " + step + " y at " + i);
+                for (int i = 0; i < refDx.length; i++) assertEquals(refDx[i], dx.getAtIndex(F, i), 1e-4, "step " + step + " dx at " + i);
+            }
+        }
+    }
+
     @Test
     void modeAndEligibility() {
         ConvShape resnet = new ConvShape(16, 32, 32, 16, 3, 1, 1, 1);
@@ -148,10 +176,11 @@ class WinogradTest {
         assertFalse(Winograd.eligible(new ConvShape(16, 8, 8, 16, 3, 1, 1, 16)), "depthwise");
         assertFalse(Winograd.eligible(new ConvShape(16, 8, 8, 16, 5, 1, 2, 1)), "5x5");
         assertFalse(Winograd.eligible(new ConvShape(4, 9, 9, 4, 3, 1, 3, 1)), "padding 3");
-        assertTrue(Winograd.chosen(resnet, Winograd.Mode.AUTO));
-        assertFalse(Winograd.chosen(new ConvShape(3, 32, 32, 16, 3, 1, 1, 1), Winograd.Mode.AUTO), "3 input channels");
-        assertTrue(Winograd.chosen(new ConvShape(3, 32, 32, 16, 3, 1, 1, 1), Winograd.Mode.ON));
-        assertFalse(Winograd.chosen(resnet, Winograd.Mode.OFF));
+        assertTrue(Winograd.chosen(resnet, 128, Winograd.Mode.AUTO));
+        assertFalse(Winograd.chosen(resnet, 1, Winograd.Mode.AUTO), "batch 1");
+        assertFalse(Winograd.chosen(new ConvShape(3, 32, 32, 16, 3, 1, 1, 1), 128, Winograd.Mode.AUTO), "3 input channels");
+        assertTrue(Winograd.chosen(new ConvShape(3, 32, 32, 16, 3, 1, 1, 1), 1, Winograd.Mode.ON));
+        assertFalse(Winograd.chosen(resnet, 128, Winograd.Mode.OFF));
         assertTrue(Conv.plan(resnet, 4, 1 << 18, true, Winograd.Mode.ON).winograd());
         assertFalse(Conv.plan(resnet, 4, 1 << 18, true, Winograd.Mode.OFF).winograd());
         String old = System.getProperty("shears.conv.winograd");
