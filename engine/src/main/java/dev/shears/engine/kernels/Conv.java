@@ -90,7 +90,7 @@ public final class Conv {
                 biasSums = new double[lanes][s.out()];
                 dyGeometry = null;
                 flipped = null;
-                winograd = new Winograd.State(s, chunk, lanes, inputGradient);
+                winograd = new Winograd.State(s, chunk, lanes);
                 return;
             }
             winograd = null;
@@ -344,7 +344,7 @@ public final class Conv {
         MemorySegment partials = scratch.partials();
         partials.asSlice(0, size * lanes * 4).fill((byte) 0);
         for (double[] sums : plan.biasSums) java.util.Arrays.fill(sums, 0);
-        if (dx != null) Winograd.transformFlippedWeight(st, w);
+        Winograd.transformWeight(st, w);
         overChunks(plan, n, (lane, n0, nb) -> {
             long off = lane * plan.columnStride;
             Winograd.weightGradientChunk(st, lane, n0, nb, x, dy, partials, lane * size, scratch.columns(), off);

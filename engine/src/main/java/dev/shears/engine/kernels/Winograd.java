@@ -9,7 +9,8 @@ import java.lang.foreign.MemorySegment;
  * per-plan state (transformed filters, per-lane work arrays) and one batch chunk of forward,
  * weight gradient and input gradient. In the transform domain each of the 16 elements is one
  * GEMM: forward M[e] (out, tiles) = U[e] (out, in) . V[e] (in, tiles), 16 multiplies per 2x2
- * outputs instead of 36. dx is the same forward on dy with the flipped, transposed weight; dW
+ * outputs instead of 36. dx is the same forward on dy with the flipped, transposed weight, whose
+ * transform is U with rows and columns 0 and 3 swapped (G J = P G) read transposed; dW
  * runs F(3x3, 2x2) (the roles of A and G swap): dW = G^T (sum over tiles of (A dy A^T) (.) V) G,
  * one row-dot or GEMM "NT" per element with the tiles as the long reduction. Not a layer, no
  * threading of its own (Conv spreads the chunks). Pinned by WinogradTest and ConvTest.
@@ -87,25 +88,23 @@ public final class Winograd {
         final int chunk;
         final long region;          // floats of one of a lane's two scratch regions
         final MemorySegment u;      // (16, out, in): G g G^T of the weight
-        final MemorySegment flipped; // (16, in, out): of the flipped weight (dx), or null
         final float[][] work;       // (lanes, WinogradKernel.workFloats)
         final WinogradKernel kernel; // the twin that runs the transforms
-        final MemorySegment seen;   // (out, in, 3, 3): the weight u and flipped were made from
-        boolean uCurrent, flippedCurrent; // whether u / flipped belong to the weight in seen
+        final MemorySegment seen;   // (out, in, 3, 3): the weight u was made from
+        boolean current;            // whether u belongs to the weight in seen
 
-        State(ConvShape s, int chunk, int lanes, boolean inputGradient) {
-            this(s, chunk, lanes, inputGradient, KERNEL);
+        State(ConvShape s, int chunk, int lanes) {
+            this(s, chunk, lanes, KERNEL);
         }
 
         /** With a given twin (tests run both). */
-        State(ConvShape s, int chunk, int lanes, boolean inputGradient, WinogradKernel kernel) {
+        State(ConvShape s, int chunk, int lanes, WinogradKernel kernel) {
             this.kernel = kernel;
             this.shape = s;
             this.chunk = chunk;
             this.region = floatsPerSample(s) / 2 * chunk;
             Arena arena = Arena.ofAuto();
             this.u = arena.allocate(4L * ELEMENTS * s.out() * s.in(), 64);
-            this.flipped = inputGradient ? arena.allocate(4L * ELEMENTS * s.out() * s.in(), 64) : null;
             this.seen = arena.allocate(4L * s.weightSize(), 64);
             int floats = Math.max(WinogradKernel.workFloats(s.outH(), s.outW()), WinogradKernel.workFloats(s.height(), s.width()));
             this.work = new float[lanes][floats];
@@ -116,31 +115,28 @@ public final class Winograd {
     }
 
     /**
-     * U = G w G^T before a forward, skipped when w still holds the values U was made from: at
-     * batch 1 (inference) the transform cost as much as the convolution; the comparison is one
-     * vectorised mismatch over the weight.
+     * U = G w G^T before a forward or backward, skipped when w still holds the values U was made
+     * from: at batch 1 the transform cost as much as the convolution; the check is one vectorised
+     * mismatch over the weight.
      */
     static void transformWeight(State st, MemorySegment w) {
-        rememberWeight(st, w);
-        if (st.uCurrent) return;
-        WinogradScalar.filterTransform(w, st.shape.out(), st.shape.in(), false, st.u);
-        st.uCurrent = true;
-    }
-
-    /** U' of the flipped weight before a backward with dx (skipped as in {@link #transformWeight}). */
-    static void transformFlippedWeight(State st, MemorySegment w) {
-        rememberWeight(st, w);
-        if (st.flippedCurrent) return;
-        WinogradScalar.filterTransform(w, st.shape.out(), st.shape.in(), true, st.flipped);
-        st.flippedCurrent = true;
-    }
-
-    /** Unless w equals the weight last seen: remembers w and marks both transforms stale. */
-    private static void rememberWeight(State st, MemorySegment w) {
         long bytes = st.seen.byteSize();
-        if ((st.uCurrent || st.flippedCurrent) && MemorySegment.mismatch(w, 0, bytes, st.seen, 0, bytes) == -1) return;
+        if (st.current && MemorySegment.mismatch(w, 0, bytes, st.seen, 0, bytes) == -1) return;
         MemorySegment.copy(w, 0, st.seen, 0, bytes);
-        st.uCurrent = st.flippedCurrent = false;
+        WinogradScalar.filterTransform(w, st.shape.out(), st.shape.in(), st.u);
+        st.current = true;
+    }
+
+    /**
+     * Element e of the flipped weight's transform is element FLIP[e] of U, transposed: the flip
+     * J g J gives G J g J G^T = P (G g G^T) P^T with P swapping rows 0 and 3 (G J = P G).
+     */
+    private static final int[] FLIP = flips();
+
+    private static int[] flips() {
+        int[] p = {3, 1, 2, 0}, flip = new int[ELEMENTS];
+        for (int e = 0; e < ELEMENTS; e++) flip[e] = 4 * p[e / 4] + p[e % 4];
+        return flip;
     }
 
     // x: (n, in, h, w) samples [n0, n0+nb) -> y: (n, out, oh, ow); scratch: the lane's two regions at off
@@ -148,26 +144,30 @@ public final class Winograd {
                              MemorySegment scratch, long off) {
         ConvShape s = st.shape;
         convolve(st.u, s.in(), s.height(), s.width(), s.pad(), s.out(), s.outH(), s.outW(), n0, nb, x, s.inputSize(), bias, y, s.outputSize(),
-                scratch, off, off + st.region, st.work[lane], st.kernel);
+                scratch, off, off + st.region, st.work[lane], st.kernel, false);
     }
 
     // dy: (n, out, oh, ow) -> dx: (n, in, h, w), the convolution of dy with the flipped weight, padding 2 - pad
     static void inputGradientChunk(State st, int lane, int n0, int nb, MemorySegment dy, MemorySegment dx, MemorySegment scratch, long off) {
         ConvShape s = st.shape;
-        convolve(st.flipped, s.out(), s.outH(), s.outW(), 2 - s.pad(), s.in(), s.height(), s.width(), n0, nb, dy, s.outputSize(), null, dx, s.inputSize(),
-                scratch, off, off + st.region, st.work[lane], st.kernel);
+        convolve(st.u, s.out(), s.outH(), s.outW(), 2 - s.pad(), s.in(), s.height(), s.width(), n0, nb, dy, s.outputSize(), null, dx, s.inputSize(),
+                scratch, off, off + st.region, st.work[lane], st.kernel, true);
     }
 
-    /** One chunk of a Winograd convolution with transformed weight u (16, out, in). */
+    /**
+     * One chunk of a Winograd convolution with transformed weight u (16, out, in), or with
+     * {@code flipped} the one of the flipped weight: u then is (16, in, out) of this call's channels,
+     * element FLIP[e] read transposed.
+     */
     private static void convolve(MemorySegment u, int in, int h, int w, int pad, int out, int oh, int ow, int n0, int nb,
                                  MemorySegment x, long xImage, MemorySegment bias, MemorySegment y, long yImage,
-                                 MemorySegment scratch, long vOff, long mOff, float[] work, WinogradKernel kernel) {
+                                 MemorySegment scratch, long vOff, long mOff, float[] work, WinogradKernel kernel, boolean flipped) {
         int perImage = tiles(oh, ow), t = nb * perImage;
         for (int b = 0; b < nb; b++) {
             kernel.inputTransform(x, (n0 + b) * xImage, in, h, w, pad, oh, ow, scratch, vOff, t, b * perImage, work);
         }
         for (int e = 0; e < ELEMENTS; e++) { // M[e] (out, t) = U[e] (out, in) . V[e] (in, t)
-            Gemm.sgemm(false, false, out, t, in, 1f, u, (long) e * out * in, in,
+            Gemm.sgemm(flipped, false, out, t, in, 1f, u, (long) (flipped ? FLIP[e] : e) * out * in, flipped ? out : in,
                     scratch, vOff + (long) e * in * t, t, 0f, scratch, mOff + (long) e * out * t, t);
         }
         for (int b = 0; b < nb; b++) {

@@ -124,18 +124,13 @@ public final class WinogradScalar implements WinogradKernel {
         }
     }
 
-    /**
-     * w: (out, in, 3, 3) -> u[(e*rows + r)*cols + s] = (G g G^T)[e], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
-     * Plain: g = w[o][c], (rows, cols) = (out, in). Flipped (the dx convolution): g = w[o][c]
-     * rotated by 180 degrees, (rows, cols) = (in, out), r = c, s = o.
-     */
-    public static void filterTransform(MemorySegment w, int out, int in, boolean flipped, MemorySegment u) {
-        int rows = flipped ? in : out, cols = flipped ? out : in;
+    /** w: (out, in, 3, 3) -> u[(e*out + o)*in + c] = (G g G^T)[e] of g = w[o][c], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1]. */
+    public static void filterTransform(MemorySegment w, int out, int in, MemorySegment u) {
         float[] g = new float[9], t = new float[12];
         for (int o = 0; o < out; o++) {
             for (int c = 0; c < in; c++) {
                 long at = ((long) o * in + c) * 9;
-                for (int k = 0; k < 9; k++) g[k] = w.getAtIndex(F, at + (flipped ? 8 - k : k));
+                for (int k = 0; k < 9; k++) g[k] = w.getAtIndex(F, at + k);
                 // rows: G g (4 x 3)
                 for (int j = 0; j < 3; j++) {
                     float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
@@ -145,13 +140,12 @@ public final class WinogradScalar implements WinogradKernel {
                     t[9 + j] = g2;
                 }
                 // columns: (G g) G^T (4 x 4)
-                int r = flipped ? c : o, s = flipped ? o : c;
                 for (int i = 0; i < 4; i++) {
                     float a0 = t[i * 3], a1 = t[i * 3 + 1], a2 = t[i * 3 + 2];
-                    u.setAtIndex(F, ((long) (i * 4) * rows + r) * cols + s, a0);
-                    u.setAtIndex(F, ((long) (i * 4 + 1) * rows + r) * cols + s, 0.5f * (a0 + a1 + a2));
-                    u.setAtIndex(F, ((long) (i * 4 + 2) * rows + r) * cols + s, 0.5f * (a0 - a1 + a2));
-                    u.setAtIndex(F, ((long) (i * 4 + 3) * rows + r) * cols + s, a2);
+                    u.setAtIndex(F, ((long) (i * 4) * out + o) * in + c, a0);
+                    u.setAtIndex(F, ((long) (i * 4 + 1) * out + o) * in + c, 0.5f * (a0 + a1 + a2));
+                    u.setAtIndex(F, ((long) (i * 4 + 2) * out + o) * in + c, 0.5f * (a0 - a1 + a2));
+                    u.setAtIndex(F, ((long) (i * 4 + 3) * out + o) * in + c, a2);
                 }
             }
         }

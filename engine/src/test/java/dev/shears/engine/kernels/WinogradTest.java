@@ -120,7 +120,7 @@ class WinogradTest {
                     Winograd.State st = state(s, n, kernel);
                     MemorySegment scratch = arena.allocate(4L * 2 * st.region, 64), dx = arena.allocate(4L * n * s.inputSize());
                     MemorySegment partials = arena.allocate(4L * st.partialFloats(), 64), dw = arena.allocate(4L * s.weightSize());
-                    Winograd.transformFlippedWeight(st, seg(arena, w));
+                    Winograd.transformWeight(st, seg(arena, w));
                     for (int n0 = 0; n0 < n; n0 += st.chunk) {
                         int nb = Math.min(st.chunk, n - n0);
                         Winograd.weightGradientChunk(st, 0, n0, nb, seg(arena, x), seg(arena, dy), partials, 0, scratch, 0);
@@ -196,7 +196,7 @@ class WinogradTest {
 
     /** A state with chunks of 2 samples, so batches of 5 run chunks of 2, 2, 1. */
     private static Winograd.State state(ConvShape s, int n, WinogradKernel kernel) {
-        return new Winograd.State(s, Math.min(2, n), 1, true, kernel);
+        return new Winograd.State(s, Math.min(2, n), 1, kernel);
     }
 
     private static double[] forwardReference(ConvShape s, int n, float[] x, float[] w, float[] b) {
