@@ -14,7 +14,9 @@ import java.lang.foreign.ValueLayout;
  * dW against recomputed columns, by row dots along the pixels ({@link RowDot}) for few output
  * channels, else by GEMM (per-lane partial sums added in lane order, so results do not depend on
  * timing), dx by GEMM + col2im, or for "same" stride-1 convolutions with few output channels as
- * the convolution of dy with the flipped weight (see {@link #transposedInputGradient}). Not a layer: no parameters, no allocation of
+ * the convolution of dy with the flipped weight (see {@link #transposedInputGradient}). 3x3 stride-1
+ * layers may run Winograd F(2x2, 3x3) instead, all three passes in the transform domain, when
+ * the plan chooses it ({@link Winograd#chosen}). Not a layer: no parameters, no allocation of
  * activations. Pinned by ConvTest (against a double reference) and GradientCheckTest.
  */
 public final class Conv {

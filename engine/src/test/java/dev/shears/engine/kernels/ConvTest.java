@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The convolution facade and its depthwise twins against a double-precision reference
  * convolution (forward, dW, db, dx) on awkward shapes: odd and non-square sizes, stride 2,
- * padding 0..2, groups, depthwise, pointwise, batches split into chunks over lanes.
+ * padding 0..2, groups, depthwise, pointwise, batches split into chunks over lanes; the
+ * im2col path forced (Winograd off), and the Winograd path forced on for 3x3 stride-1 shapes.
  */
 class ConvTest {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
