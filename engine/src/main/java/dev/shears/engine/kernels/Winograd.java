@@ -82,7 +82,7 @@ public final class Winograd {
         return 2L * ELEMENTS * Math.max(s.in(), s.out()) * Math.max(tiles(s.outH(), s.outW()), tiles(s.height(), s.width()));
     }
 
-    /** Per-plan state: transformed weights (refreshed each call), per-lane work arrays, region size. */
+    /** Per-plan state: the transformed weight (rebuilt when the weight changes), per-lane work arrays, region size. */
     static final class State {
         final ConvShape shape;
         final int chunk;
