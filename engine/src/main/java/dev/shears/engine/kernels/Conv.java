@@ -346,7 +346,7 @@ public final class Conv {
         MemorySegment partials = scratch.partials();
         partials.asSlice(0, size * lanes * 4).fill((byte) 0);
         for (double[] sums : plan.biasSums) java.util.Arrays.fill(sums, 0);
-        Winograd.transformWeight(st, w);
+        if (dx != null) Winograd.transformWeight(st, w); // dx reads U (dW does not)
         overChunks(plan, n, (lane, n0, nb) -> {
             long off = lane * plan.columnStride;
             Winograd.weightGradientChunk(st, lane, n0, nb, x, dy, partials, lane * size, scratch.columns(), off);
