@@ -5,7 +5,9 @@ import dev.shears.engine.Parallel;
 import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.kernels.Activations;
+import dev.shears.engine.kernels.DirectConv;
 import dev.shears.engine.kernels.Elementwise;
+import dev.shears.engine.kernels.Gemm;
 import dev.shears.engine.kernels.SparseConv;
 import dev.shears.engine.kernels.SparseMatrix;
 import dev.shears.nn.Parameter;
@@ -93,9 +95,11 @@ final class FusedInference implements AutoCloseable {
     private final Tensor logits;         // (N, classes)
     private int convs, nonzeros;
     private long weights;
+    private final boolean dense;         // every convolution runs DirectConv on its dense folded weight (compileDense)
 
-    private FusedInference(Network model, int batch) throws Unsupported {
+    private FusedInference(Network model, int batch, boolean dense) throws Unsupported {
         this.batch = batch;
+        this.dense = dense;
         this.input = model.inputShape();
         this.classes = model.classes();
         if (input.length != 3) throw new Unsupported("input is " + Shape.str(input) + ", not (C, H, W)");
@@ -119,13 +123,24 @@ final class FusedInference implements AutoCloseable {
 
     /** Compiles {@code model} (already pruned and bound) for eval forward at {@code batch}. */
     static FusedInference compile(Network model, int batch) throws Unsupported {
-        return new FusedInference(model, batch);
+        return new FusedInference(model, batch, false);
     }
+
+    /** As {@link #compile}, each convolution run dense by {@link DirectConv} (pruned weights as zeros). */
+    static FusedInference compileDense(Network model, int batch) throws Unsupported {
+        return new FusedInference(model, batch, true);
+    }
+
+    boolean dense() { return dense; }
 
     int batch() { return batch; }
 
     /** One line for logs and --explain. */
     String describe() {
+        if (dense) {
+            return String.format(java.util.Locale.ROOT, "%d fused dense convolutions (DirectConv), %.1f MMAC, %d steps, %.1f KiB of activations per image",
+                    convs, macs / 1e6, steps.size(), laneFloats * 4 / 1024.0);
+        }
         return String.format(java.util.Locale.ROOT, "%d fused convolutions, %d of %d weights nonzero, %d steps, %.1f KiB of activations per image",
                 convs, nonzeros, weights, steps.size(), laneFloats * 4 / 1024.0);
     }
@@ -376,6 +391,7 @@ final class FusedInference implements AutoCloseable {
 
     /** out = relu?(conv(in) folded with bn + res); a depthwise convolution runs as the block-diagonal (oc, c*k*k) weight. */
     private Buf conv(Conv2d conv, BatchNorm2d bn, Buf in, Buf res, boolean relu) throws Unsupported {
+        if (dense) return directConv(conv, bn, in, res, relu);
         int[] wShape = conv.weight().shape();
         boolean depthwise = conv.groups() > 1 && conv.groups() == in.c && wShape[0] == in.c && wShape[1] == 1;
         if ((conv.groups() != 1 && !depthwise) || !SparseConv.supports(conv.kernel(), conv.stride(), conv.padding())) {
@@ -456,6 +472,10 @@ final class FusedInference implements AutoCloseable {
         if (ws[1] != in.c || ws[0] != classes) {
             throw new Unsupported("linear '" + lin.name() + "' weight " + Shape.str(ws) + " does not map " + in.c + " pooled channels to " + classes + " classes");
         }
+        if (dense) {
+            denseHead(in, lin);
+            return;
+        }
         SparseMatrix s = SparseMatrix.fromDense(MemorySegment.ofArray(masked(lin.weight())), 0, ws[0], ws[1], ws[1]);
         int[] rowStart = s.rowStarts(), col = s.columns();
         float[] value = s.values();
@@ -487,6 +507,78 @@ final class FusedInference implements AutoCloseable {
             for (int i = 0; i < v.length; i++) if (m.getAtIndex(F, i) == 0f) v[i] = 0f;
         }
         return v;
+    }
+
+    // ---- dense path (compileDense): DirectConv steps and a dense head ----
+
+    private long macs; // dense: multiply-adds per image of the convolutions
+
+    /** Below this many multiply-adds a convolution runs on the calling thread: a dispatch to the pool costs more than it saves. */
+    private static final long PARALLEL_MIN_MACS = 400_000;
+
+    /** out = relu?(conv(in) folded with bn + res) by DirectConv on the dense folded weight; parts over the pool's threads at batch 1. */
+    private Buf directConv(Conv2d conv, BatchNorm2d bn, Buf in, Buf res, boolean relu) throws Unsupported {
+        int[] wShape = conv.weight().shape();
+        boolean depthwise = conv.groups() > 1 && conv.groups() == in.c && wShape[0] == in.c && wShape[1] == 1;
+        if ((conv.groups() != 1 && !depthwise) || !DirectConv.supports(conv.kernel(), conv.stride(), conv.padding()) || wShape[1] * conv.groups() != in.c) {
+            throw new Unsupported("convolution '" + conv.name() + "' (groups " + conv.groups() + ", kernel " + conv.kernel() + ", stride "
+                    + conv.stride() + ", padding " + conv.padding() + ") is not covered");
+        }
+        int oc = wShape[0];
+        float[] w = masked(conv.weight());
+        float[] bias = conv.bias() == null ? null : conv.bias().value().toFloatArray();
+        if (bn != null) bias = BatchNormFolding.fold(w, bias, bn);
+        DirectConv dc = new DirectConv(w, bias, in.c, in.h, in.w, oc, conv.kernel(), conv.stride(), conv.padding(), conv.groups());
+        use(in);
+        use(res);
+        Buf out = buf(oc, dc.outHeight(), dc.outWidth(), false);
+        if (res != null && (res.c != out.c || res.h != out.h || res.w != out.w)) {
+            throw new Unsupported("convolution '" + conv.name() + "' outputs " + Shape.str(out.c, out.h, out.w) + " but its residual is " + Shape.str(res.c, res.h, res.w));
+        }
+        scratch(dc.scratchFloats());
+        convs++;
+        macs += dc.macs();
+        weights += w.length;
+        labels.add(String.format(java.util.Locale.ROOT, "%s%s%s%s %s k%d s%d %dx%dx%d->%dx%dx%d %.2f MMAC", conv.name(), bn == null ? "" : "+bn",
+                res == null ? "" : "+res", relu ? "+relu" : "", depthwise ? "depthwise" : "dense", conv.kernel(), conv.stride(), in.c, in.h, in.w,
+                out.c, out.h, out.w, dc.macs() / 1e6));
+        int parts = batch == 1 && dc.macs() >= PARALLEL_MIN_MACS ? Parallel.threads() : 1;
+        steps.add((lane, img) -> {
+            MemorySegment r = res == null ? null : lane;
+            long ro = res == null ? 0 : res.offset;
+            MemorySegment scratch = dc.scratchFloats() > 0 ? lane : null;
+            if (parts == 1) {
+                dc.forward(lane, in.offset, lane, out.offset, r, ro, relu, scratch, scratchBase);
+                return;
+            }
+            dc.check(lane, in.offset, lane, out.offset, r, ro, scratch, scratchBase);
+            if (dc.needsSplit()) Parallel.forEachChunk(parts, t -> dc.split(lane, in.offset, scratch, scratchBase, t, parts));
+            Parallel.forEachChunk(parts, t -> dc.compute(lane, in.offset, lane, out.offset, r, ro, relu, scratch, scratchBase, t, parts));
+        });
+        return out;
+    }
+
+    /** Dense head: global average pool of the padded planes, then logits = W pooled + b as a GEMM (weight (classes, c) kept native). */
+    private void denseHead(Buf in, Linear lin) {
+        int c = in.c;
+        float[] w = masked(lin.weight());
+        MemorySegment weight = Arena.ofAuto().allocate(4L * w.length, 64);
+        MemorySegment.copy(w, 0, weight, F, 0, w.length);
+        float[] bias = lin.bias() == null ? new float[classes] : lin.bias().value().toFloatArray();
+        long plane = (long) (in.h + 2) * (in.w + 2);
+        float inv = 1f / (in.h * in.w);
+        use(in);
+        scratch(c); // pooled (c) per lane
+        labels.add("avgpool+" + lin.name() + " dense " + classes + "x" + c);
+        steps.add((lane, img) -> {
+            for (int ci = 0; ci < c; ci++) {
+                lane.setAtIndex(F, scratchBase + ci, (float) (dev.shears.engine.kernels.Reductions.sum(lane, in.offset + ci * plane, (int) plane) * inv));
+            }
+            MemorySegment out = logits.segment();
+            MemorySegment.copy(bias, 0, out, F, 4L * img * classes, classes); // a byte offset
+            // (1, c) x (classes, c)^T into logits[img], added to the bias
+            Gemm.sgemm(false, true, 1, classes, c, 1f, lane, scratchBase, c, weight, 0, c, 1f, out, (long) img * classes, classes);
+        });
     }
 
     @Override
