@@ -20,7 +20,7 @@ public interface DirectConvKernel {
      * {@code v = bias[o] + sum_{j<kn} packed[((o / ROWS) * kn + j) * ROWS + o % ROWS] * x[xOffset + offset[j] + q]};
      * {@code v += res[resOffset + o * ldr + q]} when res is not null; {@code v = max(v, 0)} when relu;
      * {@code v = 0} when valid is not null and {@code !valid[q]}; {@code y[yOffset + o * ldy + q] = v}.
-     * ocFrom is a multiple of ROWS. X and Y must not overlap; res may be Y at the same offset and ld.
+     * ocFrom is a multiple of ROWS. X, Y and res must not overlap (the SIMD twin stores raw sums first).
      */
     void dense(float[] packed, int kn, int[] offset, float[] bias, int ocFrom, int ocTo, int qFrom, int qTo,
                MemorySegment x, long xOffset, MemorySegment y, long yOffset, int ldy,

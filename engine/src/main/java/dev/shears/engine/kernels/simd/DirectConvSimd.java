@@ -58,11 +58,31 @@ public final class DirectConvSimd implements DirectConvKernel {
                     a31 = x1.fma(w, a31);
                     a32 = x2.fma(w, a32);
                 }
+                // raw sums stored here, the epilogue re-reads them from L1: a helper taking vectors would box
+                // them when C2 does not inline it (measured 10x slower)
                 int rows = Math.min(ROWS, ocTo - o);
-                storeRow(a00, a01, a02, o, bias, y, yOffset, ldy, res, resOffset, ldr, relu, valid, q);
-                if (rows > 1) storeRow(a10, a11, a12, o + 1, bias, y, yOffset, ldy, res, resOffset, ldr, relu, valid, q);
-                if (rows > 2) storeRow(a20, a21, a22, o + 2, bias, y, yOffset, ldy, res, resOffset, ldr, relu, valid, q);
-                if (rows > 3) storeRow(a30, a31, a32, o + 3, bias, y, yOffset, ldy, res, resOffset, ldr, relu, valid, q);
+                long y0 = 4 * (yOffset + (long) o * ldy + q), yb = 4L * ldy;
+                a00.intoMemorySegment(y, y0, ORDER);
+                a01.intoMemorySegment(y, y0 + VB, ORDER);
+                a02.intoMemorySegment(y, y0 + 2 * VB, ORDER);
+                if (rows > 1) {
+                    a10.intoMemorySegment(y, y0 + yb, ORDER);
+                    a11.intoMemorySegment(y, y0 + yb + VB, ORDER);
+                    a12.intoMemorySegment(y, y0 + yb + 2 * VB, ORDER);
+                }
+                if (rows > 2) {
+                    a20.intoMemorySegment(y, y0 + 2 * yb, ORDER);
+                    a21.intoMemorySegment(y, y0 + 2 * yb + VB, ORDER);
+                    a22.intoMemorySegment(y, y0 + 2 * yb + 2 * VB, ORDER);
+                }
+                if (rows > 3) {
+                    a30.intoMemorySegment(y, y0 + 3 * yb, ORDER);
+                    a31.intoMemorySegment(y, y0 + 3 * yb + VB, ORDER);
+                    a32.intoMemorySegment(y, y0 + 3 * yb + 2 * VB, ORDER);
+                }
+                for (int r = 0; r < rows; r++) {
+                    finish(y, yOffset + (long) (o + r) * ldy + q, 3, bias(bias, o + r), res, resOffset + (long) (o + r) * ldr + q, relu, valid, q);
+                }
             }
         }
         // vector tail: 4 channels x 1 vector
@@ -79,10 +99,14 @@ public final class DirectConvSimd implements DirectConvKernel {
                     a3 = x0.fma(FloatVector.broadcast(S, packed[wi + 3]), a3);
                 }
                 int rows = Math.min(ROWS, ocTo - o);
-                store(a0, bias(bias, o), y, yOffset + (long) o * ldy + q, res, resOffset + (long) o * ldr + q, relu, valid, q);
-                if (rows > 1) store(a1, bias(bias, o + 1), y, yOffset + (long) (o + 1) * ldy + q, res, resOffset + (long) (o + 1) * ldr + q, relu, valid, q);
-                if (rows > 2) store(a2, bias(bias, o + 2), y, yOffset + (long) (o + 2) * ldy + q, res, resOffset + (long) (o + 2) * ldr + q, relu, valid, q);
-                if (rows > 3) store(a3, bias(bias, o + 3), y, yOffset + (long) (o + 3) * ldy + q, res, resOffset + (long) (o + 3) * ldr + q, relu, valid, q);
+                long y0 = 4 * (yOffset + (long) o * ldy + q), yb = 4L * ldy;
+                a0.intoMemorySegment(y, y0, ORDER);
+                if (rows > 1) a1.intoMemorySegment(y, y0 + yb, ORDER);
+                if (rows > 2) a2.intoMemorySegment(y, y0 + 2 * yb, ORDER);
+                if (rows > 3) a3.intoMemorySegment(y, y0 + 3 * yb, ORDER);
+                for (int r = 0; r < rows; r++) {
+                    finish(y, yOffset + (long) (o + r) * ldy + q, 1, bias(bias, o + r), res, resOffset + (long) (o + r) * ldr + q, relu, valid, q);
+                }
             }
         }
         // scalar tail: the last positions short of a vector
@@ -117,17 +141,20 @@ public final class DirectConvSimd implements DirectConvKernel {
                     a2 = FloatVector.fromMemorySegment(S, x, xb + 2 * VB, ORDER).fma(w, a2);
                     a3 = FloatVector.fromMemorySegment(S, x, xb + 3 * VB, ORDER).fma(w, a3);
                 }
-                store(a0, b, y, yc + q, res, rc + q, relu, valid, q);
-                store(a1, b, y, yc + q + L, res, rc + q + L, relu, valid, q + L);
-                store(a2, b, y, yc + q + 2 * L, res, rc + q + 2 * L, relu, valid, q + 2 * L);
-                store(a3, b, y, yc + q + 3 * L, res, rc + q + 3 * L, relu, valid, q + 3 * L);
+                long y0 = 4 * (yc + q);
+                a0.intoMemorySegment(y, y0, ORDER);
+                a1.intoMemorySegment(y, y0 + VB, ORDER);
+                a2.intoMemorySegment(y, y0 + 2 * VB, ORDER);
+                a3.intoMemorySegment(y, y0 + 3 * VB, ORDER);
+                finish(y, yc + q, 4, b, res, rc + q, relu, valid, q);
             }
             // vector tail
             for (; q + L <= qTo; q += L) {
                 FloatVector a0 = FloatVector.zero(S);
                 long xq = xc + 4L * q;
                 for (int t = 0; t < kk; t++) a0 = FloatVector.fromMemorySegment(S, x, xq + 4L * offset[t], ORDER).fma(FloatVector.broadcast(S, taps[t0 + t]), a0);
-                store(a0, b, y, yc + q, res, rc + q, relu, valid, q);
+                a0.intoMemorySegment(y, 4 * (yc + q), ORDER);
+                finish(y, yc + q, 1, b, res, rc + q, relu, valid, q);
             }
             // scalar tail
             for (; q < qTo; q++) {
@@ -142,23 +169,19 @@ public final class DirectConvSimd implements DirectConvKernel {
         return bias == null ? 0f : bias[o];
     }
 
-    private static void storeRow(FloatVector v0, FloatVector v1, FloatVector v2, int o, float[] bias, MemorySegment y, long yOffset, int ldy,
-                                 MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid, int q) {
-        float b = bias(bias, o);
-        long yi = yOffset + (long) o * ldy + q, ri = resOffset + (long) o * ldr + q;
-        store(v0, b, y, yi, res, ri, relu, valid, q);
-        store(v1, b, y, yi + L, res, ri + L, relu, valid, q + L);
-        store(v2, b, y, yi + 2 * L, res, ri + 2 * L, relu, valid, q + 2 * L);
-    }
-
-    /** Epilogue of one vector: + bias, + residual, ReLU, zero the invalid positions, store at float index yi. */
-    private static void store(FloatVector acc, float bias, MemorySegment y, long yi, MemorySegment res, long ri,
-                              boolean relu, boolean[] valid, int q) {
-        FloatVector v = acc.add(bias);
-        if (res != null) v = v.add(FloatVector.fromMemorySegment(S, res, 4 * ri, ORDER));
-        if (relu) v = v.max(0f);
-        if (valid != null) v = FloatVector.zero(S).blend(v, VectorMask.fromArray(S, valid, q));
-        v.intoMemorySegment(y, 4 * yi, ORDER);
+    /**
+     * Epilogue of {@code vectors} vectors of raw sums already stored at float index yi: + bias,
+     * + residual, ReLU, zero the invalid positions, stored back.
+     */
+    private static void finish(MemorySegment y, long yi, int vectors, float bias, MemorySegment res, long ri, boolean relu, boolean[] valid, int q) {
+        for (int v = 0; v < vectors; v++) {
+            long at = 4 * (yi + (long) v * L);
+            FloatVector o = FloatVector.fromMemorySegment(S, y, at, ORDER).add(bias);
+            if (res != null) o = o.add(FloatVector.fromMemorySegment(S, res, 4 * (ri + (long) v * L), ORDER));
+            if (relu) o = o.max(0f);
+            if (valid != null) o = FloatVector.zero(S).blend(o, VectorMask.fromArray(S, valid, q + v * L));
+            o.intoMemorySegment(y, at, ORDER);
+        }
     }
 
     private static void scalarStore(float acc, float bias, MemorySegment y, long yi, MemorySegment res, long ri, boolean relu, boolean[] valid, int q) {
