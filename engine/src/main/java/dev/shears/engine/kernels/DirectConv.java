@@ -37,6 +37,8 @@ public final class DirectConv {
     private final boolean inPlace;        // wide rows are the padded output's interior rows as they are
     private final int hph, wph, pw;       // stride 2: parity plane height, columns of data, row width (>= wph, zero-filled)
     private final boolean byPositions;    // parts split positions (input larger than weight) rather than channels
+    private MemorySegment gemmWeight;     // (oc, c) native, once useGemm(true) chose the GEMM route of a 1x1 stride-1 convolution
+    private boolean gemm;
 
     /**
      * {@code weight} (oc, c/groups, k, k) row-major, {@code bias} (oc) or null, input (c, h, w);
@@ -100,6 +102,30 @@ public final class DirectConv {
         }
         this.byPositions = !depthwise && inPlace && (long) c * n > (long) oc * kn && n >= 2 * POSITION_BLOCK;
     }
+
+    /** Whether the GEMM route applies: a dense 1x1, stride-1, unpadded convolution is a GEMM on the padded activations as they are. */
+    public boolean gemmCapable() {
+        return !depthwise && k == 1 && stride == 1 && pad == 0;
+    }
+
+    /**
+     * Routes a {@link #gemmCapable} convolution through the engine's GEMM ({@link Gemm}: packed
+     * panels, its own micro-kernel) followed by the epilogue pass, or back to the direct kernel;
+     * callers time both and keep the faster.
+     */
+    public void useGemm(boolean on) {
+        if (on && !gemmCapable()) throw new IllegalArgumentException("direct conv: the GEMM route needs a dense 1x1 stride-1 unpadded convolution, not kernel " + k + " stride " + stride + " padding " + pad + (depthwise ? " depthwise" : ""));
+        if (on && gemmWeight == null) {
+            float[] w = new float[oc * c];
+            for (int o = 0; o < oc; o++) for (int ci = 0; ci < c; ci++) w[o * c + ci] = weight[((o / ROWS) * kn + ci) * ROWS + o % ROWS];
+            gemmWeight = java.lang.foreign.Arena.ofAuto().allocate(4L * w.length, 64);
+            MemorySegment.copy(w, 0, gemmWeight, F, 0, w.length);
+        }
+        gemm = on;
+    }
+
+    /** Whether the GEMM route is on. */
+    public boolean usesGemm() { return gemm; }
 
     /** Whether {@link #DirectConv} runs this geometry. */
     public static boolean supports(int k, int stride, int pad) {
@@ -206,6 +232,13 @@ public final class DirectConv {
             o1 = Math.min(oc, u1 * ROWS);
         }
         if (o0 >= o1 || q0 >= q1) return;
+        if (gemm) { // in place by construction (1x1, stride 1, no padding): y's wide rows = W x's wide rows
+            long yi = yOffset + wpo + 1;
+            Gemm.sgemm(false, false, o1 - o0, q1 - q0, c, 1f, gemmWeight, (long) o0 * c, c, x, xOffset + wpo + 1 + q0, plane,
+                    0f, y, yi + (long) o0 * plane + q0, plane);
+            kernel.epilogue(bias, o0, o1, q0, q1, y, yi, plane, res, resOffset + wpo + 1, plane, relu, valid);
+            return;
+        }
         if (inPlace) {
             run(in, src, o0, o1, q0, q1, y, yOffset + wpo + 1, plane, res, resOffset + wpo + 1, plane, relu, valid);
             return;

@@ -21,6 +21,8 @@ public interface DirectConvKernel {
      * {@code v += res[resOffset + o * ldr + q]} when res is not null; {@code v = max(v, 0)} when relu;
      * {@code v = 0} when valid is not null and {@code !valid[q]}; {@code y[yOffset + o * ldy + q] = v}.
      * ocFrom is a multiple of ROWS. X, Y and res must not overlap (the SIMD twin stores raw sums first).
+     * A twin may read (never write) x and y up to 48 floats past the last position of a row: the
+     * padded layout's slack leaves that room.
      */
     void dense(float[] packed, int kn, int[] offset, float[] bias, int ocFrom, int ocTo, int qFrom, int qTo,
                MemorySegment x, long xOffset, MemorySegment y, long yOffset, int ldy,
@@ -34,4 +36,12 @@ public interface DirectConvKernel {
     void depthwise(float[] taps, int kk, int[] offset, float[] bias, int cFrom, int cTo, int qFrom, int qTo,
                    MemorySegment x, long xOffset, long ldx, MemorySegment y, long yOffset, int ldy,
                    MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid);
+
+    /**
+     * The epilogue alone, in place (after a GEMM wrote the sums): for r in [rowFrom, rowTo) and q
+     * in [qFrom, qTo): {@code v = y[yOffset + r * ldy + q] + bias[r]}, then residual, ReLU and
+     * valid as in {@link #dense}.
+     */
+    void epilogue(float[] bias, int rowFrom, int rowTo, int qFrom, int qTo, MemorySegment y, long yOffset, int ldy,
+                  MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid);
 }

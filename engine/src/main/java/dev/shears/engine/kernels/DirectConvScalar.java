@@ -40,6 +40,17 @@ public final class DirectConvScalar implements DirectConvKernel {
         }
     }
 
+    @Override
+    public void epilogue(float[] bias, int rowFrom, int rowTo, int qFrom, int qTo, MemorySegment y, long yOffset, int ldy,
+                         MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            for (int q = qFrom; q < qTo; q++) {
+                long yi = yOffset + (long) r * ldy + q;
+                store(y.getAtIndex(F, yi), bias == null ? 0f : bias[r], y, yi, res, resOffset + (long) r * ldr + q, relu, valid, q);
+            }
+        }
+    }
+
     private static void store(float acc, float bias, MemorySegment y, long yi, MemorySegment res, long ri, boolean relu, boolean[] valid, int q) {
         float v = bias + acc;
         if (res != null) v += res.getAtIndex(F, ri);

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * over awkward sizes, output channels not a multiple of the block, kernels 1, 2, 3 and 5, strides
  * 1 and 2, padding 0 and 1, dense and depthwise, with and without bias, residual and ReLU, run
  * whole and in 2 or 3 parts (the borders of the padded output must stay zero); the SIMD twin
- * against the scalar spec on random offsets and ranges; errors for bad geometry and short buffers.
+ * against the scalar spec on random offsets and ranges (the epilogue too); the GEMM route of 1x1 layers; errors for bad geometry and short buffers.
  */
 class DirectConvTest {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -59,12 +59,13 @@ class DirectConvTest {
                     boolean withBias = runs % 2 == 0, withRes = runs % 3 == 0, relu = runs % 4 < 2;
                     float[] wt = random(seed, o * (c / groups) * k * k), bias = withBias ? random(seed * 3L, o) : null;
                     DirectConv conv = new DirectConv(wt, bias, c, h, w, o, k, stride, pad, groups, twin);
+                    if (conv.gemmCapable() && runs % 2 == 0) conv.useGemm(true); // the GEMM route + the twin's epilogue
                     int oh = conv.outHeight(), ow = conv.outWidth();
                     float[] x = random(seed * 7L, c * h * w), res = withRes ? random(seed * 11L, o * oh * ow) : null;
                     double[] want = reference(x, c, h, w, wt, o, k, stride, pad, groups, bias, res, relu);
                     int parts = 1 + runs % 3;
                     String where = "x " + c + "x" + h + "x" + w + " oc=" + o + " k=" + k + " stride=" + stride + " pad=" + pad + " depthwise=" + depthwise
-                            + " bias=" + withBias + " res=" + withRes + " relu=" + relu + " parts=" + parts + " twin=" + twin.getClass().getSimpleName();
+                            + " bias=" + withBias + " res=" + withRes + " relu=" + relu + " parts=" + parts + " twin=" + twin.getClass().getSimpleName() + " gemm=" + conv.usesGemm();
                     MemorySegment ys = run(arena, conv, x, c, h, w, res, relu, parts);
                     check(ys, want, o, oh, ow, TestData.sumTolerance((c / groups) * k * k + 2), where);
                 }
@@ -115,9 +116,13 @@ class DirectConvTest {
                 float[] x = random(h * w, c * h * w);
                 DirectConv conv = new DirectConv(wt, bias, c, h, w, oc, k, stride, pad, 1);
                 double[] want = reference(x, c, h, w, wt, oc, k, stride, pad, 1, bias, null, true);
-                for (int parts : new int[] {1, 2, 5}) {
-                    MemorySegment ys = run(arena, conv, x, c, h, w, null, true, parts);
-                    check(ys, want, oc, conv.outHeight(), conv.outWidth(), TestData.sumTolerance(c * k * k + 2), "case " + java.util.Arrays.toString(t) + " parts " + parts);
+                for (boolean gemm : conv.gemmCapable() ? new boolean[] {false, true} : new boolean[] {false}) {
+                    conv.useGemm(gemm);
+                    for (int parts : new int[] {1, 2, 5}) {
+                        MemorySegment ys = run(arena, conv, x, c, h, w, null, true, parts);
+                        check(ys, want, oc, conv.outHeight(), conv.outWidth(), TestData.sumTolerance(c * k * k + 2),
+                                "case " + java.util.Arrays.toString(t) + " parts " + parts + " gemm " + gemm);
+                    }
                 }
             }
         }
@@ -139,10 +144,17 @@ class DirectConvTest {
                     if (valid != null) for (int q = 0; q < n; q++) valid[q] = rng.nextInt(4) != 0;
                     boolean relu = n % 5 < 3;
                     int ld = n + 3, ldx = span + n + 1;
-                    MemorySegment x = native1(arena, TestData.uniform(rng, rows * ldx + span + n + 2, -1f, 1f));
+                    MemorySegment x = native1(arena, TestData.uniform(rng, rows * ldx + span + n + 2 + 64, -1f, 1f)); // + the read-ahead room
                     MemorySegment res = n % 4 == 1 ? null : native1(arena, TestData.uniform(rng, rows * ld + 1, -1f, 1f));
+                    { // the epilogue alone, in place
+                        float[] start = TestData.uniform(rng, rows * ld + 1, -1f, 1f);
+                        MemorySegment e1 = native1(arena, start), e2 = native1(arena, start);
+                        SCALAR.epilogue(bias, 0, rows, q0, n, e1, 1, ld, res, 1, ld, relu, valid);
+                        SIMD.epilogue(bias, 0, rows, q0, n, e2, 1, ld, res, 1, ld, relu, valid);
+                        for (int i = 0; i < start.length; i++) assertEquals(e1.getAtIndex(F, i), e2.getAtIndex(F, i), "epilogue n=" + n + " at " + i);
+                    }
                     for (boolean depthwise : new boolean[] {false, true}) {
-                        MemorySegment y1 = arena.allocate(4L * (rows * ld + 1), 64), y2 = arena.allocate(4L * (rows * ld + 1), 64);
+                        MemorySegment y1 = arena.allocate(4L * (rows * ld + 1 + 64), 64), y2 = arena.allocate(4L * (rows * ld + 1 + 64), 64);
                         for (DirectConvKernel twin : new DirectConvKernel[] {SCALAR, SIMD}) {
                             MemorySegment y = twin == SCALAR ? y1 : y2;
                             if (depthwise) twin.depthwise(taps, kn, offset, bias, 0, rows, q0, n, x, 2, ldx, y, 1, ld, res, 1, ld, relu, valid);
@@ -169,6 +181,8 @@ class DirectConvTest {
         e = assertThrows(IllegalArgumentException.class, () -> new DirectConv(wt, null, 2, 8, 8, 4, 3, 1, 1, 2));
         assertTrue(e.getMessage().contains("depthwise"), e.getMessage());
         DirectConv conv = new DirectConv(wt, null, 1, 8, 8, 2, 3, 1, 1, 1);
+        e = assertThrows(IllegalArgumentException.class, () -> conv.useGemm(true));
+        assertTrue(e.getMessage().contains("1x1"), e.getMessage());
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment x = arena.allocate(4 * SparseConv.paddedFloats(1, 8, 8)), y = arena.allocate(4 * (SparseConv.paddedFloats(2, 8, 8) - 1));
             e = assertThrows(IllegalArgumentException.class, () -> conv.forward(x, 0, y, 0, null, 0, false, null, 0));

@@ -7,7 +7,7 @@ import dev.shears.engine.Tensor;
 import dev.shears.engine.kernels.Activations;
 import dev.shears.engine.kernels.DirectConv;
 import dev.shears.engine.kernels.Elementwise;
-import dev.shears.engine.kernels.Gemm;
+import dev.shears.engine.kernels.RowDot;
 import dev.shears.engine.kernels.SparseConv;
 import dev.shears.engine.kernels.SparseMatrix;
 import dev.shears.nn.Parameter;
@@ -138,8 +138,9 @@ final class FusedInference implements AutoCloseable {
     /** One line for logs and --explain. */
     String describe() {
         if (dense) {
-            return String.format(java.util.Locale.ROOT, "%d fused dense convolutions (DirectConv), %.1f MMAC, %d steps, %.1f KiB of activations per image",
-                    convs, macs / 1e6, steps.size(), laneFloats * 4 / 1024.0);
+            long viaGemm = tunable.stream().filter(DirectConv::usesGemm).count();
+            return String.format(java.util.Locale.ROOT, "%d fused dense convolutions (DirectConv, %d of %d 1x1 through the GEMM), %.1f MMAC, %d steps, %.1f KiB of activations per image",
+                    convs, viaGemm, tunable.size(), macs / 1e6, steps.size(), laneFloats * 4 / 1024.0);
         }
         return String.format(java.util.Locale.ROOT, "%d fused convolutions, %d of %d weights nonzero, %d steps, %.1f KiB of activations per image",
                 convs, nonzeros, weights, steps.size(), laneFloats * 4 / 1024.0);
@@ -512,6 +513,38 @@ final class FusedInference implements AutoCloseable {
     // ---- dense path (compileDense): DirectConv steps and a dense head ----
 
     private long macs; // dense: multiply-adds per image of the convolutions
+    private final List<DirectConv> tunable = new ArrayList<>(); // dense 1x1 convolutions with a GEMM route
+    private final List<Integer> tunableStep = new ArrayList<>(); // (tunable): the step that runs each
+
+    /**
+     * Dense path: for each 1x1 convolution both routes (DirectConv's kernel, the GEMM on the
+     * activations) timed on image 0 of x, best of {@code reps} after warm-up runs, alternating; the
+     * faster is kept. The steps before each run first, so every step reads the activations it
+     * will see. Call after the JIT has met the steps (a few forwards).
+     */
+    void tune(Tensor x, int reps) {
+        if (!dense || tunable.isEmpty()) return;
+        this.x = x;
+        int next = 0;
+        for (int t = 0; t < tunable.size(); t++) {
+            int step = tunableStep.get(t);
+            for (; next < step; next++) steps.get(next).run(lanes[0], 0);
+            DirectConv dc = tunable.get(t);
+            double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+            for (int r = 0; r < 3 + reps; r++) {
+                for (int route = 0; route < 2; route++) {
+                    dc.useGemm(route == 1);
+                    long t0 = System.nanoTime();
+                    steps.get(step).run(lanes[0], 0);
+                    double us = (System.nanoTime() - t0) / 1e3;
+                    if (r >= 3) best[route] = Math.min(best[route], us);
+                }
+            }
+            dc.useGemm(best[1] < best[0]);
+            labels.set(step, labels.get(step).replaceFirst(" (direct|gemm)$", "") + (dc.usesGemm() ? " gemm" : " direct"));
+        }
+        this.x = null;
+    }
 
     /** Below this many multiply-adds a convolution runs on the calling thread: a dispatch to the pool costs more than it saves. */
     private static final long PARALLEL_MIN_MACS = 400_000;
@@ -543,6 +576,10 @@ final class FusedInference implements AutoCloseable {
                 res == null ? "" : "+res", relu ? "+relu" : "", depthwise ? "depthwise" : "dense", conv.kernel(), conv.stride(), in.c, in.h, in.w,
                 out.c, out.h, out.w, dc.macs() / 1e6));
         int parts = batch == 1 && dc.macs() >= PARALLEL_MIN_MACS ? Parallel.threads() : 1;
+        if (dc.gemmCapable()) {
+            tunable.add(dc);
+            tunableStep.add(steps.size());
+        }
         steps.add((lane, img) -> {
             MemorySegment r = res == null ? null : lane;
             long ro = res == null ? 0 : res.offset;
@@ -558,7 +595,7 @@ final class FusedInference implements AutoCloseable {
         return out;
     }
 
-    /** Dense head: global average pool of the padded planes, then logits = W pooled + b as a GEMM (weight (classes, c) kept native). */
+    /** Dense head: global average pool of the padded planes, then logits = W pooled + b by row dots (weight (classes, c) kept native). */
     private void denseHead(Buf in, Linear lin) {
         int c = in.c;
         float[] w = masked(lin.weight());
@@ -576,8 +613,8 @@ final class FusedInference implements AutoCloseable {
             }
             MemorySegment out = logits.segment();
             MemorySegment.copy(bias, 0, out, F, 4L * img * classes, classes); // a byte offset
-            // (1, c) x (classes, c)^T into logits[img], added to the bias
-            Gemm.sgemm(false, true, 1, classes, c, 1f, lane, scratchBase, c, weight, 0, c, 1f, out, (long) img * classes, classes);
+            // logits[img] (1, classes) += pooled (1, c) . W (classes, c)^T: row dots, W read in place (a 1-row GEMM packed all of W)
+            RowDot.accumulate(1, classes, c, lane, scratchBase, c, weight, 0, c, out, (long) img * classes, classes);
         });
     }
 

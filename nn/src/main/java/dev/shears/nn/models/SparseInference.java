@@ -154,7 +154,10 @@ public final class SparseInference {
         double[] best = new double[forms];
         java.util.Arrays.fill(best, Double.MAX_VALUE);
         try (Tensor x = random(shape, 3)) {
-            for (FusedInference f : candidates) for (int i = 0; i < FUSED_WARMUP; i++) f.forward(x); // the fused kernels meet the JIT here
+            for (FusedInference f : candidates) {
+                for (int i = 0; i < FUSED_WARMUP; i++) f.forward(x); // the fused kernels meet the JIT here
+                f.tune(x, REPS); // dense: each 1x1 convolution keeps the faster of its direct and GEMM routes
+            }
             for (int i = 0; i < WARMUP + REPS; i++) {
                 for (int form = 0; form < forms; form++) {
                     long t0 = System.nanoTime();

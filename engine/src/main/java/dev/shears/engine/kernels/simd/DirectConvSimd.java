@@ -23,99 +23,104 @@ public final class DirectConvSimd implements DirectConvKernel {
     private static final long VB = 4L * L; // bytes per vector
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Reduction chunk of the dense body: 128 x 3 vectors of input = 24 KiB at 512 bits, within a 48 KiB L1. */
+    private static final int CHUNK = 128;
 
     @Override
     public void dense(float[] packed, int kn, int[] offset, float[] bias, int ocFrom, int ocTo, int qFrom, int qTo,
                       MemorySegment x, long xOffset, MemorySegment y, long yOffset, int ldy,
                       MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid) {
-        int q = qFrom;
-        // body: 4 channels x 3 vectors = 12 accumulators (of 32 AVX-512 registers: 12 + 3 inputs + 4 weights)
-        for (; q + 3 * L <= qTo; q += 3 * L) {
-            long xq = 4 * (xOffset + q);
-            for (int o = ocFrom; o < ocTo; o += ROWS) {
-                FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
-                FloatVector a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-                int wi = (o / ROWS) * kn * ROWS;
-                for (int j = 0; j < kn; j++, wi += ROWS) {
-                    long xb = xq + 4L * offset[j];
-                    FloatVector x0 = FloatVector.fromMemorySegment(S, x, xb, ORDER);
-                    FloatVector x1 = FloatVector.fromMemorySegment(S, x, xb + VB, ORDER);
-                    FloatVector x2 = FloatVector.fromMemorySegment(S, x, xb + 2 * VB, ORDER);
-                    FloatVector w = FloatVector.broadcast(S, packed[wi]);
-                    a00 = x0.fma(w, a00);
-                    a01 = x1.fma(w, a01);
-                    a02 = x2.fma(w, a02);
-                    w = FloatVector.broadcast(S, packed[wi + 1]);
-                    a10 = x0.fma(w, a10);
-                    a11 = x1.fma(w, a11);
-                    a12 = x2.fma(w, a12);
-                    w = FloatVector.broadcast(S, packed[wi + 2]);
-                    a20 = x0.fma(w, a20);
-                    a21 = x1.fma(w, a21);
-                    a22 = x2.fma(w, a22);
-                    w = FloatVector.broadcast(S, packed[wi + 3]);
-                    a30 = x0.fma(w, a30);
-                    a31 = x1.fma(w, a31);
-                    a32 = x2.fma(w, a32);
-                }
-                // raw sums stored here, the epilogue re-reads them from L1: a helper taking vectors would box
-                // them when C2 does not inline it (measured 10x slower)
-                int rows = Math.min(ROWS, ocTo - o);
-                long y0 = 4 * (yOffset + (long) o * ldy + q), yb = 4L * ldy;
-                a00.intoMemorySegment(y, y0, ORDER);
-                a01.intoMemorySegment(y, y0 + VB, ORDER);
-                a02.intoMemorySegment(y, y0 + 2 * VB, ORDER);
-                if (rows > 1) {
-                    a10.intoMemorySegment(y, y0 + yb, ORDER);
-                    a11.intoMemorySegment(y, y0 + yb + VB, ORDER);
-                    a12.intoMemorySegment(y, y0 + yb + 2 * VB, ORDER);
-                }
-                if (rows > 2) {
-                    a20.intoMemorySegment(y, y0 + 2 * yb, ORDER);
-                    a21.intoMemorySegment(y, y0 + 2 * yb + VB, ORDER);
-                    a22.intoMemorySegment(y, y0 + 2 * yb + 2 * VB, ORDER);
-                }
-                if (rows > 3) {
-                    a30.intoMemorySegment(y, y0 + 3 * yb, ORDER);
-                    a31.intoMemorySegment(y, y0 + 3 * yb + VB, ORDER);
-                    a32.intoMemorySegment(y, y0 + 3 * yb + 2 * VB, ORDER);
-                }
-                for (int r = 0; r < rows; r++) {
-                    finish(y, yOffset + (long) (o + r) * ldy + q, 3, bias(bias, o + r), res, resOffset + (long) (o + r) * ldr + q, relu, valid, q);
+        float[] sums = new float[ROWS * 3 * L]; // one block's raw sums (ROWS rows of 3 vectors)
+        // reduction chunks: the input a chunk reads for one block of positions (chunk x 3 vectors) stays in L1
+        // while every channel block passes over it; partial sums wait in y between chunks
+        int chunk = kn <= 2 * CHUNK ? kn : CHUNK;
+        for (int q = qFrom; q < qTo; q += 3 * L) {
+            int lim = Math.min(3 * L, qTo - q); // positions of this block (the last may be short)
+            for (int j0 = 0; j0 < kn; j0 += chunk) {
+                int j1 = Math.min(kn, j0 + chunk);
+                for (int o = ocFrom; o < ocTo; o += ROWS) {
+                    block(packed, kn, offset, j0, j1, o, x, 4 * (xOffset + q), sums);
+                    emit(sums, Math.min(ROWS, ocTo - o), lim, j0 == 0, j1 == kn, o, q, y, yOffset, ldy, bias, res, resOffset, ldr, relu, valid);
                 }
             }
         }
-        // vector tail: 4 channels x 1 vector
-        for (; q + L <= qTo; q += L) {
-            long xq = 4 * (xOffset + q);
-            for (int o = ocFrom; o < ocTo; o += ROWS) {
-                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-                int wi = (o / ROWS) * kn * ROWS;
-                for (int j = 0; j < kn; j++, wi += ROWS) {
-                    FloatVector x0 = FloatVector.fromMemorySegment(S, x, xq + 4L * offset[j], ORDER);
-                    a0 = x0.fma(FloatVector.broadcast(S, packed[wi]), a0);
-                    a1 = x0.fma(FloatVector.broadcast(S, packed[wi + 1]), a1);
-                    a2 = x0.fma(FloatVector.broadcast(S, packed[wi + 2]), a2);
-                    a3 = x0.fma(FloatVector.broadcast(S, packed[wi + 3]), a3);
-                }
-                int rows = Math.min(ROWS, ocTo - o);
-                long y0 = 4 * (yOffset + (long) o * ldy + q), yb = 4L * ldy;
-                a0.intoMemorySegment(y, y0, ORDER);
-                if (rows > 1) a1.intoMemorySegment(y, y0 + yb, ORDER);
-                if (rows > 2) a2.intoMemorySegment(y, y0 + 2 * yb, ORDER);
-                if (rows > 3) a3.intoMemorySegment(y, y0 + 3 * yb, ORDER);
-                for (int r = 0; r < rows; r++) {
-                    finish(y, yOffset + (long) (o + r) * ldy + q, 1, bias(bias, o + r), res, resOffset + (long) (o + r) * ldr + q, relu, valid, q);
-                }
-            }
+    }
+
+    /**
+     * Body: 4 channels x 3 vectors = 12 accumulators (of 32 AVX-512 registers: 12 + 3 inputs + 1
+     * weight) over reduction [j0, j1) for the block of positions at byte offset xq, stored raw
+     * into sums. Takes and returns no vectors (a helper that did boxed them when C2 did not inline
+     * it: 10x slower), and stays small enough for C1 (the first tier must not run it interpreted).
+     */
+    private static void block(float[] packed, int kn, int[] offset, int j0, int j1, int o, MemorySegment x, long xq, float[] sums) {
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+        int wi = ((o / ROWS) * kn + j0) * ROWS;
+        for (int j = j0; j < j1; j++, wi += ROWS) {
+            long xb = xq + 4L * offset[j];
+            FloatVector x0 = FloatVector.fromMemorySegment(S, x, xb, ORDER);
+            FloatVector x1 = FloatVector.fromMemorySegment(S, x, xb + VB, ORDER);
+            FloatVector x2 = FloatVector.fromMemorySegment(S, x, xb + 2 * VB, ORDER);
+            FloatVector w = FloatVector.broadcast(S, packed[wi]);
+            a00 = x0.fma(w, a00);
+            a01 = x1.fma(w, a01);
+            a02 = x2.fma(w, a02);
+            w = FloatVector.broadcast(S, packed[wi + 1]);
+            a10 = x0.fma(w, a10);
+            a11 = x1.fma(w, a11);
+            a12 = x2.fma(w, a12);
+            w = FloatVector.broadcast(S, packed[wi + 2]);
+            a20 = x0.fma(w, a20);
+            a21 = x1.fma(w, a21);
+            a22 = x2.fma(w, a22);
+            w = FloatVector.broadcast(S, packed[wi + 3]);
+            a30 = x0.fma(w, a30);
+            a31 = x1.fma(w, a31);
+            a32 = x2.fma(w, a32);
         }
-        // scalar tail: the last positions short of a vector
-        for (; q < qTo; q++) {
-            for (int o = ocFrom; o < ocTo; o++) {
-                int base = (o / ROWS) * kn * ROWS + o % ROWS;
-                float acc = 0f;
-                for (int j = 0; j < kn; j++) acc = Math.fma(packed[base + j * ROWS], x.getAtIndex(F, xOffset + offset[j] + q), acc);
-                scalarStore(acc, bias(bias, o), y, yOffset + (long) o * ldy + q, res, resOffset + (long) o * ldr + q, relu, valid, q);
+        a00.intoArray(sums, 0);
+        a01.intoArray(sums, L);
+        a02.intoArray(sums, 2 * L);
+        a10.intoArray(sums, 3 * L);
+        a11.intoArray(sums, 4 * L);
+        a12.intoArray(sums, 5 * L);
+        a20.intoArray(sums, 6 * L);
+        a21.intoArray(sums, 7 * L);
+        a22.intoArray(sums, 8 * L);
+        a30.intoArray(sums, 9 * L);
+        a31.intoArray(sums, 10 * L);
+        a32.intoArray(sums, 11 * L);
+    }
+
+    /**
+     * A block's sums into y, rows o.. o+rows, positions q..q+lim: the first chunk stores them,
+     * later ones add them to y; the last chunk then adds bias and residual, applies ReLU, zeroes
+     * the invalid positions. The last vector of a short block is masked.
+     */
+    private static void emit(float[] sums, int rows, int lim, boolean first, boolean last, int o, int q, MemorySegment y, long yOffset, int ldy,
+                             float[] bias, MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid) {
+        for (int r = 0; r < rows; r++) {
+            long yi = yOffset + (long) (o + r) * ldy + q, ri = resOffset + (long) (o + r) * ldr + q;
+            float b = bias(bias, o + r);
+            for (int v = 0; v < lim; v += L) {
+                long at = 4 * (yi + v);
+                VectorMask<Float> m = v + L <= lim ? null : S.indexInRange(v, lim);
+                FloatVector s = FloatVector.fromArray(S, sums, r * 3 * L + v);
+                if (!first) s = s.add(m == null ? FloatVector.fromMemorySegment(S, y, at, ORDER) : FloatVector.fromMemorySegment(S, y, at, ORDER, m));
+                if (last) {
+                    s = s.add(b);
+                    if (res != null) {
+                        long rat = 4 * (ri + v);
+                        s = s.add(m == null ? FloatVector.fromMemorySegment(S, res, rat, ORDER) : FloatVector.fromMemorySegment(S, res, rat, ORDER, m));
+                    }
+                    if (relu) s = s.max(0f);
+                    if (valid != null) {
+                        if (m == null) s = FloatVector.zero(S).blend(s, VectorMask.fromArray(S, valid, q + v));
+                        else for (int i = 0; i < lim - v; i++) if (!valid[q + v + i]) s = s.withLane(i, 0f);
+                    }
+                }
+                if (m == null) s.intoMemorySegment(y, at, ORDER);
+                else s.intoMemorySegment(y, at, ORDER, m);
             }
         }
     }
@@ -146,7 +151,7 @@ public final class DirectConvSimd implements DirectConvKernel {
                 a1.intoMemorySegment(y, y0 + VB, ORDER);
                 a2.intoMemorySegment(y, y0 + 2 * VB, ORDER);
                 a3.intoMemorySegment(y, y0 + 3 * VB, ORDER);
-                finish(y, yc + q, 4, b, res, rc + q, relu, valid, q);
+                finish(y, yc + q, 4 * L, b, res, rc + q, relu, valid, q);
             }
             // vector tail
             for (; q + L <= qTo; q += L) {
@@ -154,7 +159,7 @@ public final class DirectConvSimd implements DirectConvKernel {
                 long xq = xc + 4L * q;
                 for (int t = 0; t < kk; t++) a0 = FloatVector.fromMemorySegment(S, x, xq + 4L * offset[t], ORDER).fma(FloatVector.broadcast(S, taps[t0 + t]), a0);
                 a0.intoMemorySegment(y, 4 * (yc + q), ORDER);
-                finish(y, yc + q, 1, b, res, rc + q, relu, valid, q);
+                finish(y, yc + q, L, b, res, rc + q, relu, valid, q);
             }
             // scalar tail
             for (; q < qTo; q++) {
@@ -165,22 +170,38 @@ public final class DirectConvSimd implements DirectConvKernel {
         }
     }
 
+    @Override
+    public void epilogue(float[] bias, int rowFrom, int rowTo, int qFrom, int qTo, MemorySegment y, long yOffset, int ldy,
+                         MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            finish(y, yOffset + (long) r * ldy + qFrom, qTo - qFrom, bias(bias, r), res, resOffset + (long) r * ldr + qFrom, relu, valid, qFrom);
+        }
+    }
+
     private static float bias(float[] bias, int o) {
         return bias == null ? 0f : bias[o];
     }
 
     /**
-     * Epilogue of {@code vectors} vectors of raw sums already stored at float index yi: + bias,
-     * + residual, ReLU, zero the invalid positions, stored back.
+     * Epilogue of {@code n} raw sums already stored at float index yi: + bias, + residual, ReLU,
+     * zero the invalid positions, stored back (the last vector masked when n is not a multiple).
      */
-    private static void finish(MemorySegment y, long yi, int vectors, float bias, MemorySegment res, long ri, boolean relu, boolean[] valid, int q) {
-        for (int v = 0; v < vectors; v++) {
-            long at = 4 * (yi + (long) v * L);
-            FloatVector o = FloatVector.fromMemorySegment(S, y, at, ORDER).add(bias);
-            if (res != null) o = o.add(FloatVector.fromMemorySegment(S, res, 4 * (ri + (long) v * L), ORDER));
+    private static void finish(MemorySegment y, long yi, int n, float bias, MemorySegment res, long ri, boolean relu, boolean[] valid, int q) {
+        for (int v = 0; v < n; v += L) {
+            long at = 4 * (yi + v);
+            VectorMask<Float> m = v + L <= n ? null : S.indexInRange(v, n);
+            FloatVector o = (m == null ? FloatVector.fromMemorySegment(S, y, at, ORDER) : FloatVector.fromMemorySegment(S, y, at, ORDER, m)).add(bias);
+            if (res != null) {
+                long rat = 4 * (ri + v);
+                o = o.add(m == null ? FloatVector.fromMemorySegment(S, res, rat, ORDER) : FloatVector.fromMemorySegment(S, res, rat, ORDER, m));
+            }
             if (relu) o = o.max(0f);
-            if (valid != null) o = FloatVector.zero(S).blend(o, VectorMask.fromArray(S, valid, q + v * L));
-            o.intoMemorySegment(y, at, ORDER);
+            if (valid != null) {
+                if (m == null) o = FloatVector.zero(S).blend(o, VectorMask.fromArray(S, valid, q + v));
+                else for (int i = 0; i < n - v; i++) if (!valid[q + v + i]) o = o.withLane(i, 0f);
+            }
+            if (m == null) o.intoMemorySegment(y, at, ORDER);
+            else o.intoMemorySegment(y, at, ORDER, m);
         }
     }
 
