@@ -103,6 +103,15 @@ public final class DirectConv {
         this.byPositions = !depthwise && inPlace && (long) c * n > (long) oc * kn && n >= 2 * POSITION_BLOCK;
     }
 
+    /** Copies compact (c, h, w) at src into the interiors of a padded buffer (its border must be zero already), a row at a time. */
+    public static void pad(MemorySegment src, long srcOffset, int c, int h, int w, MemorySegment dst, long dstOffset) {
+        int wp = w + 2;
+        long plane = (long) (h + 2) * wp;
+        for (int ci = 0; ci < c; ci++) {
+            for (int y = 0; y < h; y++) Elementwise.copy(src, srcOffset + ((long) ci * h + y) * w, dst, dstOffset + ci * plane + (long) (y + 1) * wp + 1, w);
+        }
+    }
+
     /** Whether the GEMM route applies: a dense 1x1, stride-1, unpadded convolution is a GEMM on the padded activations as they are. */
     public boolean gemmCapable() {
         return !depthwise && k == 1 && stride == 1 && pad == 0;
@@ -144,10 +153,21 @@ public final class DirectConv {
         return inPlace ? parity : parity + (long) oc * n + SparseConv.SLACK;
     }
 
-    private long parityFloats() { return (long) c * 4 * hph * pw + SparseConv.SLACK; }
+    /**
+     * Stride 2 parity planes: dense, every channel's (split once, read by every output channel);
+     * depthwise, one channel per part at a time (each read once: splitting all channels first
+     * wrote and re-read a scratch larger than L2).
+     */
+    private long parityFloats() {
+        long one = 4L * hph * pw;
+        return (depthwise ? MAX_PARTS * (one + SparseConv.SLACK) : c * one) + SparseConv.SLACK;
+    }
 
-    /** Whether {@link #split} must run (on every part) before {@link #compute}. */
-    public boolean needsSplit() { return stride == 2; }
+    /** The most parts {@link #compute} may be split into (a depthwise stride-2 convolution keeps one parity scratch per part). */
+    public static final int MAX_PARTS = 8;
+
+    /** Whether {@link #split} must run (on every part) before {@link #compute}: dense stride 2. */
+    public boolean needsSplit() { return stride == 2 && !depthwise; }
 
     /**
      * y (oc, oh, ow) padded at yOffset = relu?(conv(x) + bias + res): x (c, h, w) padded at
@@ -175,12 +195,19 @@ public final class DirectConv {
      * scratch: plane (a, b)[i][j] = x[2i + a][2j + b], 0 past the edge; rows pw wide.
      */
     public void split(MemorySegment x, long xOffset, MemorySegment out, long outOffset, int part, int parts) {
+        if (!needsSplit()) return;
+        for (int ci = c * part / parts; ci < c * (part + 1) / parts; ci++) splitChannel(x, xOffset, ci, out, outOffset + (long) ci * 4 * hph * pw);
+        if (part == parts - 1) out.asSlice(4 * (outOffset + parityFloats() - SparseConv.SLACK), 4L * SparseConv.SLACK).fill((byte) 0);
+    }
+
+    /** Channel ci's 4 parity planes (hph rows of pw) at {@code base}. */
+    private void splitChannel(MemorySegment x, long xOffset, int ci, MemorySegment out, long base) {
         int hp = h + 2, wp = w + 2, half = wp / 2;
         long pp = (long) hph * pw;
-        for (int ci = c * part / parts; ci < c * (part + 1) / parts; ci++) {
+        {
             for (int row = 0; row < 2 * hph; row++) {
                 int a = row & 1, i = row >> 1;
-                long even = outOffset + ((long) ci * 4 + a * 2) * pp + (long) i * pw, odd = even + pp;
+                long even = base + (long) (a * 2) * pp + (long) i * pw, odd = even + pp;
                 if (row >= hp) { // past the last row (hp odd): zeros
                     for (int j = 0; j < pw; j++) {
                         out.setAtIndex(F, even + j, 0f);
@@ -189,10 +216,7 @@ public final class DirectConv {
                     continue;
                 }
                 long src = xOffset + ((long) ci * hp + row) * wp;
-                for (int j = 0; j < half; j++) {
-                    out.setAtIndex(F, even + j, x.getAtIndex(F, src + 2L * j));
-                    out.setAtIndex(F, odd + j, x.getAtIndex(F, src + 2L * j + 1));
-                }
+                kernel.deinterleave(x, src, half, out, even, odd);
                 if (wp % 2 == 1) { // odd width: the last column is even, its odd partner is past the edge
                     out.setAtIndex(F, even + half, x.getAtIndex(F, src + wp - 1));
                     out.setAtIndex(F, odd + half, 0f);
@@ -203,7 +227,6 @@ public final class DirectConv {
                 }
             }
         }
-        if (part == parts - 1) out.asSlice(4 * (outOffset + parityFloats() - SparseConv.SLACK), 4L * SparseConv.SLACK).fill((byte) 0);
     }
 
     /** Part {@code part} of {@code parts} of the convolution (after {@link #split} of every part, for stride 2); arguments as {@link #forward}. */
@@ -232,6 +255,21 @@ public final class DirectConv {
             o1 = Math.min(oc, u1 * ROWS);
         }
         if (o0 >= o1 || q0 >= q1) return;
+        if (depthwise && stride == 2) { // a channel at a time: split it into this part's scratch, then its taps over the planes
+            if (parts > MAX_PARTS) throw new IllegalArgumentException("direct conv: " + parts + " parts, at most " + MAX_PARTS);
+            long region = scratchOffset + (long) part * (4L * hph * pw + SparseConv.SLACK);
+            for (int ch = o0; ch < o1; ch++) {
+                splitChannel(x, xOffset, ch, scratch, region);
+                if (inPlace) {
+                    kernel.depthwise(weight, kn, offset, bias, ch, ch + 1, 0, n, scratch, region, 0, y, yOffset + wpo + 1, plane,
+                            res, resOffset + wpo + 1, plane, relu, valid);
+                } else {
+                    kernel.depthwise(weight, kn, offset, bias, ch, ch + 1, 0, n, scratch, region, 0, scratch, wide, n, null, 0, 0, relu && res == null, null);
+                }
+            }
+            if (!inPlace) scatter(y, yOffset, res, resOffset, relu, scratch, wide, o0, o1);
+            return;
+        }
         if (gemm) { // in place by construction (1x1, stride 1, no padding): y's wide rows = W x's wide rows
             long yi = yOffset + wpo + 1;
             Gemm.sgemm(false, false, o1 - o0, q1 - q0, c, 1f, gemmWeight, (long) o0 * c, c, x, xOffset + wpo + 1 + q0, plane,
@@ -244,6 +282,13 @@ public final class DirectConv {
             return;
         }
         run(in, src, o0, o1, 0, n, scratch, wide, n, null, 0, 0, relu && res == null, null);
+        scatter(y, yOffset, res, resOffset, relu, scratch, wide, o0, o1);
+    }
+
+    /** Rows [o0, o1) of a wide output at {@code wide} in the scratch into y's padded planes, + residual, ReLU (when there is a residual). */
+    private void scatter(MemorySegment y, long yOffset, MemorySegment res, long resOffset, boolean relu, MemorySegment scratch, long wide, int o0, int o1) {
+        int wpo = ow + 2;
+        int plane = (oh + 2) * wpo;
         for (int o = o0; o < o1; o++) {
             for (int oy = 0; oy < oh; oy++) {
                 long from = wide + (long) o * n + (long) oy * width, to = yOffset + (long) o * plane + (long) (oy + 1) * wpo + 1;

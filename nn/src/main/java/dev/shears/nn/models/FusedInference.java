@@ -105,7 +105,8 @@ final class FusedInference implements AutoCloseable {
         if (input.length != 3) throw new Unsupported("input is " + Shape.str(input) + ", not (C, H, W)");
         Buf in = buf(input[0], input[1], input[2], false);
         labels.add("pad input");
-        steps.add((lane, b) -> SparseConv.pad(x.segment(), (long) b * input[0] * input[1] * input[2], input[0], input[1], input[2], lane, in.offset));
+        if (dense) steps.add((lane, b) -> DirectConv.pad(x.segment(), (long) b * input[0] * input[1] * input[2], input[0], input[1], input[2], lane, in.offset));
+        else steps.add((lane, b) -> SparseConv.pad(x.segment(), (long) b * input[0] * input[1] * input[2], input[0], input[1], input[2], lane, in.offset));
         Layer root = model.root();
         List<Layer> top = root instanceof Sequential s ? s.layers() : List.of(root);
         Buf out = root instanceof Graph g ? graph(g, in) : chain(top, 0, top.size(), in, true);
