@@ -42,17 +42,21 @@ public final class DirectConvSimd implements DirectConvKernel {
     public void dense(float[] packed, int kn, int[] offset, float[] bias, int ocFrom, int ocTo, int qFrom, int qTo,
                       MemorySegment x, long xOffset, MemorySegment y, long yOffset, int ldy,
                       MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid) {
-        float[] sums = new float[ROWS * 3 * L]; // one block's raw sums (ROWS rows of 3 vectors)
+        // 3 vectors of positions per block; 5 where they tile the range exactly and 3 would not (8x8 planes: 80
+        // wide positions, one block instead of 2 with a third wasted) and the registers allow (20 accumulators of 32)
+        int n = qTo - qFrom, vectors = L >= 16 && n % (5 * L) == 0 && n % (3 * L) != 0 ? 5 : 3;
+        float[] sums = new float[ROWS * vectors * L]; // one block's raw sums (ROWS rows of `vectors` vectors)
         // reduction chunks: the input a chunk reads for one block of positions (chunk x 3 vectors) stays in L1
         // while every channel block passes over it; partial sums wait in y between chunks
         int chunk = kn <= 2 * CHUNK ? kn : CHUNK;
-        for (int q = qFrom; q < qTo; q += 3 * L) {
-            int lim = Math.min(3 * L, qTo - q); // positions of this block (the last may be short)
+        for (int q = qFrom; q < qTo; q += vectors * L) {
+            int lim = Math.min(vectors * L, qTo - q); // positions of this block (the last may be short)
             for (int j0 = 0; j0 < kn; j0 += chunk) {
                 int j1 = Math.min(kn, j0 + chunk);
                 for (int o = ocFrom; o < ocTo; o += ROWS) {
-                    block(packed, kn, offset, j0, j1, o, x, 4 * (xOffset + q), sums);
-                    emit(sums, Math.min(ROWS, ocTo - o), lim, j0 == 0, j1 == kn, o, q, y, yOffset, ldy, bias, res, resOffset, ldr, relu, valid);
+                    if (vectors == 5) block5(packed, kn, offset, j0, j1, o, x, 4 * (xOffset + q), sums);
+                    else block(packed, kn, offset, j0, j1, o, x, 4 * (xOffset + q), sums);
+                    emit(sums, vectors, Math.min(ROWS, ocTo - o), lim, j0 == 0, j1 == kn, o, q, y, yOffset, ldy, bias, res, resOffset, ldr, relu, valid);
                 }
             }
         }
@@ -104,12 +108,71 @@ public final class DirectConvSimd implements DirectConvKernel {
         a32.intoArray(sums, 11 * L);
     }
 
+    /** As {@link #block} with 5 vectors of positions: 20 accumulators (AVX-512 only: 16 registers would spill). */
+    private static void block5(float[] packed, int kn, int[] offset, int j0, int j1, int o, MemorySegment x, long xq, float[] sums) {
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a04 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a24 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00, a34 = a00;
+        int wi = ((o / ROWS) * kn + j0) * ROWS;
+        for (int j = j0; j < j1; j++, wi += ROWS) {
+            long xb = xq + 4L * offset[j];
+            FloatVector x0 = FloatVector.fromMemorySegment(S, x, xb, ORDER);
+            FloatVector x1 = FloatVector.fromMemorySegment(S, x, xb + VB, ORDER);
+            FloatVector x2 = FloatVector.fromMemorySegment(S, x, xb + 2 * VB, ORDER);
+            FloatVector x3 = FloatVector.fromMemorySegment(S, x, xb + 3 * VB, ORDER);
+            FloatVector x4 = FloatVector.fromMemorySegment(S, x, xb + 4 * VB, ORDER);
+            FloatVector w = FloatVector.broadcast(S, packed[wi]);
+            a00 = x0.fma(w, a00);
+            a01 = x1.fma(w, a01);
+            a02 = x2.fma(w, a02);
+            a03 = x3.fma(w, a03);
+            a04 = x4.fma(w, a04);
+            w = FloatVector.broadcast(S, packed[wi + 1]);
+            a10 = x0.fma(w, a10);
+            a11 = x1.fma(w, a11);
+            a12 = x2.fma(w, a12);
+            a13 = x3.fma(w, a13);
+            a14 = x4.fma(w, a14);
+            w = FloatVector.broadcast(S, packed[wi + 2]);
+            a20 = x0.fma(w, a20);
+            a21 = x1.fma(w, a21);
+            a22 = x2.fma(w, a22);
+            a23 = x3.fma(w, a23);
+            a24 = x4.fma(w, a24);
+            w = FloatVector.broadcast(S, packed[wi + 3]);
+            a30 = x0.fma(w, a30);
+            a31 = x1.fma(w, a31);
+            a32 = x2.fma(w, a32);
+            a33 = x3.fma(w, a33);
+            a34 = x4.fma(w, a34);
+        }
+        a00.intoArray(sums, 0);
+        a01.intoArray(sums, L);
+        a02.intoArray(sums, 2 * L);
+        a03.intoArray(sums, 3 * L);
+        a04.intoArray(sums, 4 * L);
+        a10.intoArray(sums, 5 * L);
+        a11.intoArray(sums, 6 * L);
+        a12.intoArray(sums, 7 * L);
+        a13.intoArray(sums, 8 * L);
+        a14.intoArray(sums, 9 * L);
+        a20.intoArray(sums, 10 * L);
+        a21.intoArray(sums, 11 * L);
+        a22.intoArray(sums, 12 * L);
+        a23.intoArray(sums, 13 * L);
+        a24.intoArray(sums, 14 * L);
+        a30.intoArray(sums, 15 * L);
+        a31.intoArray(sums, 16 * L);
+        a32.intoArray(sums, 17 * L);
+        a33.intoArray(sums, 18 * L);
+        a34.intoArray(sums, 19 * L);
+    }
+
     /**
      * A block's sums into y, rows o.. o+rows, positions q..q+lim: the first chunk stores them,
      * later ones add them to y; the last chunk then adds bias and residual, applies ReLU, zeroes
      * the invalid positions. The last vector of a short block is masked.
      */
-    private static void emit(float[] sums, int rows, int lim, boolean first, boolean last, int o, int q, MemorySegment y, long yOffset, int ldy,
+    private static void emit(float[] sums, int vectors, int rows, int lim, boolean first, boolean last, int o, int q, MemorySegment y, long yOffset, int ldy,
                              float[] bias, MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid) {
         for (int r = 0; r < rows; r++) {
             long yi = yOffset + (long) (o + r) * ldy + q, ri = resOffset + (long) (o + r) * ldr + q;
@@ -117,7 +180,7 @@ public final class DirectConvSimd implements DirectConvKernel {
             for (int v = 0; v < lim; v += L) {
                 long at = 4 * (yi + v);
                 VectorMask<Float> m = v + L <= lim ? null : S.indexInRange(v, lim);
-                FloatVector s = FloatVector.fromArray(S, sums, r * 3 * L + v);
+                FloatVector s = FloatVector.fromArray(S, sums, r * vectors * L + v);
                 if (!first) s = s.add(m == null ? FloatVector.fromMemorySegment(S, y, at, ORDER) : FloatVector.fromMemorySegment(S, y, at, ORDER, m));
                 if (last) {
                     s = s.add(b);
