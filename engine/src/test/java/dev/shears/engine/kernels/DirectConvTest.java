@@ -132,11 +132,11 @@ class DirectConvTest {
     void simdTwinMatchesScalarSpec() {
         SplittableRandom rng = new SplittableRandom(42);
         try (Arena arena = Arena.ofConfined()) {
-            int[] lengths = java.util.stream.IntStream.concat(java.util.Arrays.stream(TestData.AWKWARD), java.util.stream.IntStream.of(80, 160, 85)).toArray();
-            for (int n : lengths) { // 80, 160 and 85 - 5: whole blocks of 5 vectors (the AVX-512 body for 8x8 planes)
+            int[] lengths = java.util.stream.IntStream.concat(java.util.Arrays.stream(TestData.AWKWARD), java.util.stream.IntStream.of(80, 160, 85, 64, 128, 69)).toArray();
+            for (int n : lengths) { // whole blocks of 5 vectors (80, 160, 85 - 5) and of 4 (64, 128, 69 - 5): the AVX-512 bodies for 8x8 and 32x32 planes
                 if (n > 600) continue;
                 for (int rows : new int[] {1, 3, 4, 9}) {
-                    int span = 60, kn = 1 + rng.nextInt(20), q0 = n == 85 ? 5 : n % 80 == 0 ? 0 : n % 7;
+                    int span = 60, kn = 1 + rng.nextInt(20), q0 = n == 85 || n == 69 ? 5 : n % 80 == 0 || n % 64 == 0 ? 0 : n % 7;
                     int[] offset = new int[kn];
                     for (int j = 0; j < kn; j++) offset[j] = rng.nextInt(span);
                     float[] packed = TestData.uniform(rng, (rows + 3) / 4 * 4 * kn, -1f, 1f), taps = TestData.uniform(rng, rows * kn, -1f, 1f);
