@@ -151,7 +151,9 @@ final class FusedInference implements AutoCloseable {
     Tensor forward(Tensor x) {
         if (x.dim(0) != batch) throw new IllegalArgumentException("fused inference was compiled for batch " + batch + ", got " + Shape.str(x.shape()));
         this.x = x;
-        if (lanes.length == 1) {
+        if (dense && batch == 1 && Parallel.threads() > 1 && !phased.isEmpty()) {
+            forwardInParts();
+        } else if (lanes.length == 1) {
             for (int b = 0; b < batch; b++) for (Step s : steps) s.run(lanes[0], b);
         } else {
             Parallel.forEachChunk(lanes.length, t -> {
@@ -581,6 +583,13 @@ final class FusedInference implements AutoCloseable {
             tunable.add(dc);
             tunableStep.add(steps.size());
         }
+        if (parts > 1) { // the phases forwardInParts runs: the parity split, then the convolution, each in parts
+            List<Phase> ph = new ArrayList<>();
+            if (dc.needsSplit()) ph.add(new Phase(parts, (lane, t, n) -> dc.split(lane, in.offset, lane, scratchBase, t, n)));
+            ph.add(new Phase(parts, (lane, t, n) -> dc.compute(lane, in.offset, lane, out.offset, res == null ? null : lane, res == null ? 0 : res.offset, relu,
+                    dc.scratchFloats() > 0 ? lane : null, scratchBase, t, n)));
+            phased.put(steps.size(), ph);
+        }
         steps.add((lane, img) -> {
             MemorySegment r = res == null ? null : lane;
             long ro = res == null ? 0 : res.offset;
@@ -594,6 +603,60 @@ final class FusedInference implements AutoCloseable {
             Parallel.forEachChunk(parts, t -> dc.compute(lane, in.offset, lane, out.offset, r, ro, relu, scratch, scratchBase, t, parts));
         });
         return out;
+    }
+
+    /** Part {@code part} of {@code parts} of one phase of a step, on a lane's memory. */
+    private interface PartBody {
+        void run(MemorySegment lane, int part, int parts);
+    }
+
+    /** A phase of a step split into parts that any thread may claim; the next phase starts when all are done. */
+    private record Phase(int parts, PartBody body) {}
+
+    private final Map<Integer, List<Phase>> phased = new HashMap<>(); // step index -> its phases (steps absent run whole)
+    private List<Phase> flat;                                          // every step's phases in order, built on first use
+    private java.util.concurrent.atomic.AtomicIntegerArray claimed, finished; // (phases): parts claimed / finished this forward
+
+    /**
+     * Batch 1 on several threads: one pool task per thread runs the whole forward. Each phase's
+     * parts are claimed from a counter and a thread moves on once all of them are finished (a
+     * spin, then yields), so a forward costs one dispatch instead of one or two per convolution.
+     * The parts are fixed by the compile, so the result does not depend on which thread ran
+     * which; a thread alone (nested in a pool task) claims every part itself and cannot wait on
+     * a part nobody runs.
+     */
+    private void forwardInParts() {
+        if (flat == null) {
+            List<Phase> all = new ArrayList<>();
+            for (int i = 0; i < steps.size(); i++) {
+                Step st = steps.get(i);
+                all.addAll(phased.getOrDefault(i, List.of(new Phase(1, (lane, t, n) -> st.run(lane, 0)))));
+            }
+            flat = all;
+            claimed = new java.util.concurrent.atomic.AtomicIntegerArray(all.size());
+            finished = new java.util.concurrent.atomic.AtomicIntegerArray(all.size());
+        }
+        for (int k = 0; k < flat.size(); k++) {
+            claimed.set(k, 0);
+            finished.set(k, 0);
+        }
+        MemorySegment lane = lanes[0];
+        Parallel.forEachChunk(Parallel.threads(), t -> {
+            for (int k = 0; k < flat.size(); k++) {
+                Phase ph = flat.get(k);
+                for (int p; (p = claimed.getAndIncrement(k)) < ph.parts(); ) {
+                    try {
+                        ph.body().run(lane, p, ph.parts());
+                    } finally {
+                        finished.incrementAndGet(k);
+                    }
+                }
+                for (int spins = 0; finished.get(k) < ph.parts(); spins++) {
+                    if (spins < 1 << 12) Thread.onSpinWait();
+                    else Thread.yield();
+                }
+            }
+        });
     }
 
     /** Dense head: global average pool of the padded planes, then logits = W pooled + b by row dots (weight (classes, c) kept native). */
