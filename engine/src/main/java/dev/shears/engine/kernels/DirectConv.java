@@ -14,8 +14,10 @@ import java.lang.foreign.ValueLayout;
  * whose rows are as wide as the output's padded rows (the taps are contiguous runs again). The
  * wide rows land in the padded output in place (the border columns computed and zeroed); other
  * geometries go through a scratch and a row copy. Epilogue fused: bias (a folded batch norm),
- * residual, ReLU. Work splits into parts (output channel blocks, or position blocks when the
- * input outweighs the weight) for the caller's threads. Not for training; not grouped
+ * residual, ReLU. A 1x1 stride-1 layer may instead route through the engine's GEMM on the
+ * activations ({@link #useGemm}; the caller times both). Work splits into parts (output channel
+ * blocks, or position blocks when the input outweighs the weight) for the caller's threads.
+ * Not for training; not grouped
  * convolutions other than depthwise. Pinned by DirectConvTest (twins against each other and a
  * double-precision convolution).
  */

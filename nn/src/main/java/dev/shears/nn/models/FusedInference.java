@@ -44,6 +44,9 @@ import java.util.Set;
  * those convolutions, ReLU, clip, add, identity and dropout with that head; anything else is
  * {@link Unsupported} and the model keeps its per-layer path. A snapshot: weights changed later
  * need a new compile. Pinned by SparseInferenceTest (outputs equal the masked dense forward).
+ * {@link #compileDense} builds the same steps with every convolution on the engine's dense
+ * DirectConv instead (batch 1 on several threads: {@link #forwardInParts}); pinned by
+ * DenseFusedInferenceTest (outputs equal the layer-by-layer eval forward).
  */
 final class FusedInference implements AutoCloseable {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;

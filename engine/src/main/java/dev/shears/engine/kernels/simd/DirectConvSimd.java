@@ -9,13 +9,14 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD twin of DirectConvScalar. Dense: blocks of 3 vectors of output positions outer, blocks of
- * ROWS = 4 output channels inner; the 12 accumulators stay in registers over the whole reduction,
- * each step 3 unaligned loads of the input at the tap's offset and 4 broadcasts of packed weights
- * (12 FMAs per 7 loads), stored once through the epilogue. The positions block outer keeps the
- * input it reads (reduction x 3 vectors) in L1 while every channel block passes over it.
- * Depthwise: 4 vectors per channel in flight (4 independent FMA chains over the taps).
- * Not threaded (the facade splits channels). Native segments. Pinned by DirectConvTest.
+ * SIMD twin of DirectConvScalar. Dense: blocks of 3 vectors of output positions outer (4 or 5 on
+ * AVX-512 where they tile the positions exactly and 3 do not), blocks of ROWS = 4 output channels
+ * inner, the reduction in chunks of 128 between them; the accumulators stay in registers over a
+ * chunk, each step 3-5 unaligned loads of the input at the tap's offset and 4 broadcasts of packed
+ * weights, then pass through a small array into the epilogue (bias, residual, ReLU, zeroed border
+ * columns; the last vector of a short block masked). Depthwise: 4 vectors per channel in flight
+ * (4 independent FMA chains over the taps). Parity split: two-vector permutes. Not threaded (the
+ * facade splits channels or positions). Native segments. Pinned by DirectConvTest.
  */
 public final class DirectConvSimd implements DirectConvKernel {
     private static final VectorSpecies<Float> S = KernelSpecies.FLOAT;
