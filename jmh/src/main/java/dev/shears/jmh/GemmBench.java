@@ -36,9 +36,11 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
  * SGEMM time of our SIMD GEMM ({@code java}) and OpenBLAS through FFM ({@code openblas}) in the
- * same run, on square sizes and the ResNet-32 (batch 128) convolution GEMMs: forward
- * (M=Cout, K=Cin*9, N=H*W*batch), weight gradient {@code dW:} (dY * X^T, B transposed) and input
- * gradient {@code dX:} (W^T * dY, A transposed). Shapes read MxKxN.
+ * same run, on square sizes and the GEMMs Conv runs for ResNet-32 at batch 128, one im2col chunk
+ * each (1, 3 and 7 images for stages 1-3, as Conv.plan picks): forward (M=Cout, K=Cin*9,
+ * N=H*W*images), weight gradient {@code dW:} (dY * X^T, B transposed; stage 1 uses RowDot) and
+ * input gradient {@code dX:} (W^T * dY, A transposed; stage 1 uses the flipped forward). Shapes
+ * read MxKxN.
  *
  * <p>Five 1 s warm-ups: the Vector API runs ~1000x slower until C2 has compiled the kernel.
  * Run all (~10 min on 2 cores), or a subset with {@code -p}; {@link #main} runs one shape at a
@@ -57,9 +59,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
 public class GemmBench {
     @Param({"256x256x256", "512x512x512", "1024x1024x1024",
-            "16x144x131072", "32x288x32768", "64x576x8192",
-            "dW:16x131072x144", "dW:32x32768x288", "dW:64x8192x576",
-            "dX:144x16x131072", "dX:288x32x32768", "dX:576x64x8192"})
+            "16x144x1024", "32x288x768", "64x576x448",
+            "dW:32x768x288", "dW:64x448x576",
+            "dX:288x32x768", "dX:576x64x448"})
     public String shape;
 
     @Param({"1", "2"})

@@ -157,6 +157,9 @@ class GemmTest {
             {65, 63, 31}, {31, 33, 33}, {33, 31, 32}, {61, 101, 37}, // around the small-path threshold
             {16, 144, 130}, {144, 130, 16}, // conv-like
             {13, 97, 200}, {5, 64, 512}, // few rows of C: B read in place (ragged row sliver, ragged last columns, K = KC)
+            {57, 97, 700}, {64, 40, 300}, // B in place up to 64 rows, K past KC in one pass
+            {17, 2046, 200}, {40, 1022, 600}, // B in place with K blocks: row strides of 2048 and 1024 floats alias in L2
+            {200, 100, 40}, {131, 70, 64}, {100, 1022, 30}, // short K: B in place for any M (not at a row stride of 1024 floats)
             {1, 1000, 300}, {1, 37, 2000}, {1, 4097, 9}, {300, 1, 700}, {1025, 1, 40}, {1, 70, 1023}, // matrix-vector (one row or column of C)
         };
         long seed = 100;
@@ -224,7 +227,7 @@ class GemmTest {
     @Test
     void oneThreadAndAllThreadsGiveIdenticalBits() {
         // the static split gives each C element the same arithmetic whatever the thread count
-        int[][] shapes = {{80, 100, 40}, {16, 144, 130}, {130, 40, 60}};
+        int[][] shapes = {{80, 100, 40}, {16, 144, 130}, {130, 40, 60}, {48, 130, 400}, {24, 254, 300}};
         for (int[] s : shapes) for (int t = 0; t < 4; t++) {
             Case cs = new Case((t & 1) != 0, (t & 2) != 0, s[0], s[1], s[2], 0.9f, -0.3f, 1, 4, false);
             try (Operands one = new Operands(cs, 5); Operands all = new Operands(cs, 5)) {

@@ -20,11 +20,18 @@ final class GemmMicroKernel {
     private static final ByteOrder NO = ByteOrder.nativeOrder();
 
     /**
-     * 8 x NR: 16 accumulators. Why 16: FMA latency (4 cycles) times FMA throughput (one 512-bit or
-     * two 256-bit per cycle) needs at least 8 independent 256-bit chains; 16 leaves slack and, with
-     * 2 B vectors and 1 broadcast, uses 19 of the 32 AVX-512 registers. 8 rows also tile the
-     * channel counts of conv layers (16, 32, 64, 144, ...) with no ragged edge. On this project's
-     * Zen 4 it ran ~115 GFLOP/s/core from L2, as fast as 12 x NR (24 accumulators) and 8 x 3 vectors.
+     * 8 x NR: 16 accumulators. Why 16: FMA latency (4 cycles) times FMA throughput (two 512-bit per
+     * cycle on the Xeon below) needs at least 8 independent chains; 16 leaves slack and, with 2 B
+     * vectors and 1 broadcast, uses 19 of the 32 AVX-512 registers. 8 rows also tile the channel
+     * counts of conv layers (16, 32, 64, 144, ...) with no ragged edge. C2 compiles each broadcast to
+     * {@code vbroadcastss zmm, m32} (a load-port uop, not a port-5 shuffle; read in the disassembly),
+     * and the loop body is 2 loads, 8 broadcasts and 16 FMAs with no bounds check. Kernel lab on the
+     * project's Xeon (family 6 model 167, 2 x 512-bit FMA, peak 208 GFLOP/s/core measured with 16
+     * independent FMA chains), A and B slivers in L1 (k = 256): 8 x 2 vectors 165-184 GFLOP/s (80-88%
+     * of peak); 12 x 2 the same within noise; 14 x 2, 8 x 3, 6 x 4, 16 x 1, and 8 x 2 with k unrolled
+     * by 2 no faster; 4 x 4 and 4 x 6 ~120; 8 x 3 unrolled by 2 spills (60). B read from a 64-byte
+     * aligned segment instead of the heap array gained nothing measurable. What a GEMM loses past
+     * this is packing and the cache misses around the kernel, not the kernel (see GemmSimd).
      * Leaves the sums in {@code tile} (row-major MR x NR); the caller scales them into C. (Storing to C
      * here would need 8 more inlined vector helpers, past C2's inlining node budget: the accumulators
      * would then be boxed, at a 6x cost.)

@@ -37,11 +37,22 @@ public final class GemmSimd implements GemmKernel {
     /** Below this many multiply-adds the small path skips packing and tiling. */
     static final long SMALL = 32 * 32 * 32;
     /**
-     * Up to this many rows of C (and K within one block) B is read in place instead of packed: each
-     * packed float would feed only m/L vector FMAs, so packing cost as much as the multiply-adds
-     * (a convolution's 16 x 144 x 1024 forward GEMM on its columns, jmh ConvCpuTime).
+     * Up to this many rows of C, B stored (k, n) is read in place instead of packed: each packed float
+     * would feed only m/L vector FMAs, so packing took 20-40% of a convolution's forward GEMM (16, 32
+     * or 64 rows: W x columns, jmh GemmBench). In place, 32 x 288 x 768 and 64 x 576 x 448 ran
+     * 1.3-1.6x faster; at 96 and 128 rows the two were level, so larger M keeps the packed path.
      */
-    static final int UNPACKED_B_MAX_M = 16;
+    static final int UNPACKED_B_MAX_M = 64;
+    /**
+     * Up to this K, B stored (k, n) is read in place for any M as well: a strip of B (k rows x NR) then
+     * sits in L1 for every row sliver of C, and packing B was pure overhead (the dx GEMMs W^T x dy,
+     * K = 32 or 64 output channels: 1.07-1.12x). Not when the rows alias in L1 (see {@link #l1Rows}).
+     */
+    static final int SHORT_K = 64;
+    /** The L1 data cache the short-K rule plans for: 64 sets of 64-byte lines, 12 ways (48 KiB). */
+    static final int L1_SETS = 64, L1_WAYS = 12;
+    /** The L2 the in-place path plans for (2 MiB, 16-way, 64-byte lines: this project's Xeon; Zen 4 has 1 MiB 8-way, the same sets). */
+    static final int L2_SETS = 2048, L2_WAYS = 16;
     /** Below this many multiply-adds one thread is faster than a hand-off to the pool. */
     static final long PARALLEL_MIN = 64 * 64 * 64;
 
@@ -87,7 +98,8 @@ public final class GemmSimd implements GemmKernel {
             gemv(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }
-        if (!transB && m <= UNPACKED_B_MAX_M && k <= KC && n >= NR) {
+        boolean shortK = k <= SHORT_K && k <= l1Rows(ldb);
+        if (!transB && (m <= UNPACKED_B_MAX_M || shortK) && n >= NR && (long) ceilDiv(m, MR) * MR * k <= KEEP_A_FLOATS) {
             unpackedB(transA, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }
@@ -206,9 +218,10 @@ public final class GemmSimd implements GemmKernel {
     }
 
     /**
-     * Few rows of C, B stored (k, n): A packed once (m x k, a few KB), B slivers read in place by
-     * the micro-kernel, each NR-column strip of C done for all its row slivers while the B sliver is
-     * in L1; the last n % NR columns through the packed path. Threads take disjoint column strips.
+     * Few rows of C, B stored (k, n): A packed once (m x k, at most 4 MB), B slivers read in place by
+     * the micro-kernel, each NR-column strip of C done for all its row slivers while the B strip is
+     * in cache, K in blocks of {@link #inPlaceKBlock} rows (C accumulates across them); the last
+     * n % NR columns through the packed path. Threads take disjoint column strips.
      */
     private void unpackedB(boolean transA, int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
                            MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
@@ -220,16 +233,61 @@ public final class GemmSimd implements GemmKernel {
             float[] ap = s.a(mPad * k);
             GemmPacking.packA(transA, a, aOff, lda, 0, m, 0, k, ap, 0, MR, s.tile);
             int from = (int) ((long) strips * part / t), to = (int) ((long) strips * (part + 1) / t);
+            int kb = inPlaceKBlock(k, ldb);
             for (int js = from; js < to; js++) {
                 int jr = js * NR;
-                for (int ir = 0; ir < m; ir += MR) {
-                    if (MR == 8) GemmMicroKernel.kernel8Direct(k, ap, ir * k, b, 4 * (bOff + jr), 4L * ldb, s.tile);
-                    else GemmMicroKernel.kernel6Direct(k, ap, ir * k, b, 4 * (bOff + jr), 4L * ldb, s.tile);
-                    storeTile(s.tile, Math.min(MR, m - ir), NR, c, cOff + (long) ir * ldc + jr, ldc, alpha, beta);
+                for (int pc = 0; pc < k; pc += kb) {
+                    int kc = Math.min(kb, k - pc);
+                    float betaK = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
+                    long bAt = 4 * (bOff + (long) pc * ldb + jr);
+                    for (int ir = 0; ir < m; ir += MR) {
+                        // sliver ir of A holds p*MR + r over all k: block pc starts MR*pc floats in
+                        if (MR == 8) GemmMicroKernel.kernel8Direct(kc, ap, ir * k + pc * MR, b, bAt, 4L * ldb, s.tile);
+                        else GemmMicroKernel.kernel6Direct(kc, ap, ir * k + pc * MR, b, bAt, 4L * ldb, s.tile);
+                        storeTile(s.tile, Math.min(MR, m - ir), NR, c, cOff + (long) ir * ldc + jr, ldc, alpha, betaK);
+                    }
                 }
             }
         });
         if (strips * NR < n) block(SCRATCH.get(), transA, false, 0, m, strips * NR, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /**
+     * K rows per pass of the in-place B path. Every row sliver of C re-reads the same strip of B (NR
+     * floats of each of k rows, ldb floats apart). When that stride is a multiple of a large power of
+     * two the rows fall into few L2 sets and evict each other before the next sliver reads them
+     * (64 x 576 x 1024 ran at 0.68x the packed path); K is then cut into equal blocks of at most the
+     * rows those sets hold, and C accumulates across the blocks (at ldb 1024: blocks of <= 170 rows).
+     */
+    static int inPlaceKBlock(int k, int ldb) {
+        long stride = 4L * ldb;
+        if (stride % 64 != 0) return k; // rows start at shifting line offsets: no set aliasing
+        int step = (int) (stride / 64 % L2_SETS);
+        int sets = L2_SETS / gcd(step == 0 ? L2_SETS : step, L2_SETS); // distinct sets the rows start in
+        int linesPerRow = 4 * NR / 64 + 1; // a strip row straddles this many lines at worst
+        int rows = Math.max(64, sets * L2_WAYS / linesPerRow);
+        return k <= rows ? k : ceilDiv(k, ceilDiv(k, rows));
+    }
+
+    /**
+     * How many rows of a B strip, ldb floats apart, L1 holds at once: the rows start in
+     * L1_SETS / gcd(line step, L1_SETS) distinct sets, each L1_WAYS deep (ldb 1024: 12 rows;
+     * 768: 48; 448: 192; a stride that is no multiple of a line shifts the sets: unbounded).
+     */
+    static int l1Rows(int ldb) {
+        long stride = 4L * ldb;
+        if (stride % 64 != 0) return Integer.MAX_VALUE;
+        int step = (int) (stride / 64 % L1_SETS);
+        return L1_SETS / gcd(step == 0 ? L1_SETS : step, L1_SETS) * L1_WAYS;
+    }
+
+    private static int gcd(int x, int y) {
+        while (y != 0) {
+            int r = x % y;
+            x = y;
+            y = r;
+        }
+        return x;
     }
 
     /** C rows [m0, m1) x columns [n0, n1): the blocked loop nest on one thread. */
