@@ -29,8 +29,9 @@ import java.util.SplittableRandom;
 
 /**
  * Batch-1 eval forward of a zoo model against ONNX Runtime (Java API, same JVM) on the same
- * architecture exported to ONNX, iterations interleaved (ORT, Shears dense, Shears sparse) so load
- * on a shared machine hits all three alike; medians of wall time and, with one thread, of thread
+ * architecture exported to ONNX, iterations interleaved (ORT, Shears dense: its best dense path,
+ * the fused DirectConv one where SparseInference.fuseDense's timing keeps it, then the
+ * layer-by-layer eval forward it replaces, and Shears sparse) so load on a shared machine hits all alike; medians of wall time and, with one thread, of thread
  * CPU time (ORT with one intra-op thread runs on the caller). ORT gets as many intra-op threads as
  * the Shears pool. Sparse: Global MP at the given sparsity, SparseInference's per-layer choice.
  * Not a JMH benchmark (a plain main, for CPU time); weights are random (timing does not depend on
@@ -83,6 +84,13 @@ public final class InferVsOrt {
                 String input = ort.getInputNames().iterator().next();
                 try (OnnxTensor xo = OnnxTensor.createTensor(env, FloatBuffer.wrap(xs), new long[] {1, c, h, w})) {
                     Map<String, OnnxTensor> feed = Map.of(input, xo);
+                    // Shears dense = its best dense eval path: the fused DirectConv path where whole-forward timing says it wins
+                    float[] layerLogits = net.forward(x, false).toFloatArray();
+                    System.out.println("# dense: " + SparseInference.fuseDense(net, 1, true));
+                    float[] fusedLogits = net.forward(x, false).toFloatArray();
+                    double fl = 0;
+                    for (int i = 0; i < fusedLogits.length; i++) fl = Math.max(fl, Math.abs(fusedLogits[i] - layerLogits[i]));
+                    System.out.println(tag + ".max_abs_diff_dense_vs_layers " + String.format(Locale.ROOT, "%.3e", fl));
                     if (own) { // the same weights on both sides: the logits must agree
                         float[] ours = net.forward(x, false).toFloatArray();
                         try (OrtSession.Result out = ort.run(feed)) {
@@ -95,6 +103,7 @@ public final class InferVsOrt {
                     // dense first (its own timings), then the pruned model's sparse path
                     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
                     List<Double> ortMs = new ArrayList<>(), denseMs = new ArrayList<>(), ortCpu = new ArrayList<>(), denseCpu = new ArrayList<>();
+                    List<Double> layersMs = new ArrayList<>(), layersCpu = new ArrayList<>();
                     List<Double> sparseMs = new ArrayList<>(), sparseCpu = new ArrayList<>();
                     for (int i = 0; i < warmup + iters; i++) {
                         long c0 = mx.getCurrentThreadCpuTime(), t0 = System.nanoTime();
@@ -104,11 +113,17 @@ public final class InferVsOrt {
                         long t1 = System.nanoTime(), c1 = mx.getCurrentThreadCpuTime();
                         net.forward(x, false);
                         long t2 = System.nanoTime(), c2 = mx.getCurrentThreadCpuTime();
+                        SparseInference.enableFused(net, false); // the layer-by-layer eval forward (before the fused path)
+                        net.forward(x, false);
+                        long t3 = System.nanoTime(), c3 = mx.getCurrentThreadCpuTime();
+                        SparseInference.enableFused(net, true);
                         if (i >= warmup) {
                             ortMs.add((t1 - t0) / 1e6);
                             ortCpu.add((c1 - c0) / 1e6);
                             denseMs.add((t2 - t1) / 1e6);
                             denseCpu.add((c2 - c1) / 1e6);
+                            layersMs.add((t3 - t2) / 1e6);
+                            layersCpu.add((c3 - c2) / 1e6);
                         }
                     }
                     if (sparsity > 0) {
@@ -135,10 +150,14 @@ public final class InferVsOrt {
                     emit(tag + ".ort_dense.ms.med", o, "ms");
                     emit(tag + ".shears_dense.ms.med", dn, "ms");
                     emit(tag + ".shears_dense_vs_ort", o / dn, "x (ORT time / Shears time; > 1: Shears faster)");
+                    emit(tag + ".shears_layers.ms.med", median(layersMs), "ms (layer-by-layer eval forward)");
+                    emit(tag + ".shears_layers_vs_ort", o / median(layersMs), "x");
                     if (threads == 1) {
                         emit(tag + ".ort_dense.cpu_ms.med", median(ortCpu), "ms (thread CPU time)");
                         emit(tag + ".shears_dense.cpu_ms.med", median(denseCpu), "ms (thread CPU time)");
                         emit(tag + ".shears_dense_vs_ort.cpu", median(ortCpu) / median(denseCpu), "x");
+                        emit(tag + ".shears_layers.cpu_ms.med", median(layersCpu), "ms (thread CPU time)");
+                        emit(tag + ".shears_layers_vs_ort.cpu", median(ortCpu) / median(layersCpu), "x");
                     }
                     if (sparsity > 0) {
                         String s = tag + "_s" + sparsity;

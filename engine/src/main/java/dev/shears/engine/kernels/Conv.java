@@ -14,7 +14,9 @@ import java.lang.foreign.ValueLayout;
  * dW against recomputed columns, by row dots along the pixels ({@link RowDot}) for few output
  * channels, else by GEMM (per-lane partial sums added in lane order, so results do not depend on
  * timing), dx by GEMM + col2im, or for "same" stride-1 convolutions with few output channels as
- * the convolution of dy with the flipped weight (see {@link #transposedInputGradient}). Not a layer: no parameters, no allocation of
+ * the convolution of dy with the flipped weight (see {@link #transposedInputGradient}). 3x3 stride-1
+ * layers may run Winograd F(2x2, 3x3) instead, all three passes in the transform domain, when
+ * the plan chooses it ({@link Winograd#chosen}). Not a layer: no parameters, no allocation of
  * activations. Pinned by ConvTest (against a double reference) and GradientCheckTest.
  */
 public final class Conv {
@@ -53,8 +55,9 @@ public final class Conv {
         final MemorySegment flipped;        // transposed input gradient: (in, out*k*k) flipped weight, else null
         final float[][] planeIn, planeOut, planeGrad, taps; // depthwise, per thread
         final double[][] tapSums;
+        final Winograd.State winograd;      // 3x3 stride-1 layers the Winograd path runs, else null
 
-        Plan(ConvShape s, int batch, long columnFloats, boolean inputGradient) {
+        Plan(ConvShape s, int batch, long columnFloats, boolean inputGradient, Winograd.Mode winogradMode) {
             this.shape = s;
             this.geometry = s.geometry();
             this.batch = batch;
@@ -71,12 +74,29 @@ public final class Conv {
                 biasSums = null;
                 dyGeometry = null;
                 flipped = null;
+                winograd = null;
                 return;
             }
             planeIn = planeOut = planeGrad = taps = null;
             tapSums = null;
-            long perSample = (long) s.patch() * s.groups() * s.pixels();
             int fair = (batch + threads - 1) / threads; // at most this many samples per chunk, so every thread gets work
+            if (Winograd.chosen(s, batch, winogradMode)) {
+                // the lane's scratch holds the transformed input and the products of a chunk (no im2col columns)
+                long perSample = Winograd.floatsPerSample(s), budget = Math.min(columnFloats, Winograd.SCRATCH_FLOATS);
+                chunk = (int) Math.max(1, Math.min(fair, Math.max(1, budget) / perSample));
+                chunks = (batch + chunk - 1) / chunk;
+                lanes = Math.min(threads, chunks);
+                // at least one image's im2col columns: the sparse eval path runs on the same plan
+                columnStride = Math.max(perSample * chunk, (long) s.patch() * s.pixels());
+                rowStride = 0;
+                biasSums = new double[lanes][s.out()];
+                dyGeometry = null;
+                flipped = null;
+                winograd = new Winograd.State(s, chunk, lanes);
+                return;
+            }
+            winograd = null;
+            long perSample = (long) s.patch() * s.groups() * s.pixels();
             chunk = (int) Math.max(1, Math.min(fair, Math.max(1, columnFloats) / perSample));
             chunks = (batch + chunk - 1) / chunk;
             lanes = Math.min(threads, chunks);
@@ -97,8 +117,13 @@ public final class Conv {
         public long columnFloats() { return columnStride * lanes; }
         /** Floats of the batched-output rows scratch (all lanes), 0 when chunks hold one sample. */
         public long rowFloats() { return rowStride * lanes; }
-        /** Floats of per-lane weight-gradient partial sums, 0 with one lane. */
-        public long partialFloats() { return lanes > 1 && !shape.depthwise() ? shape.weightSize() * lanes : 0; }
+        /** Floats of per-lane weight-gradient partial sums: 0 with one lane, except Winograd's transform-domain sums. */
+        public long partialFloats() {
+            if (winograd != null) return winograd.partialFloats() * lanes;
+            return lanes > 1 && !shape.depthwise() ? shape.weightSize() * lanes : 0;
+        }
+        /** Whether this plan runs the Winograd F(2x2, 3x3) path. */
+        public boolean winograd() { return winograd != null; }
     }
 
     /**
@@ -117,7 +142,13 @@ public final class Conv {
     /** A plan for {@code batch} samples with im2col chunks of at most {@code columnFloats} per lane. */
     public static Plan plan(ConvShape shape, int batch, long columnFloats, boolean inputGradient) {
         if (batch < 1) throw new IllegalArgumentException("conv plan for " + shape + ": batch must be >= 1, got " + batch);
-        return new Plan(shape, batch, columnFloats, inputGradient);
+        return plan(shape, batch, columnFloats, inputGradient, Winograd.mode());
+    }
+
+    /** As above with the Winograd choice given instead of read from {@code -Dshears.conv.winograd} (tests, benchmarks). */
+    public static Plan plan(ConvShape shape, int batch, long columnFloats, boolean inputGradient, Winograd.Mode winograd) {
+        if (batch < 1) throw new IllegalArgumentException("conv plan for " + shape + ": batch must be >= 1, got " + batch);
+        return new Plan(shape, batch, columnFloats, inputGradient, winograd);
     }
 
     /**
@@ -153,6 +184,11 @@ public final class Conv {
         ConvShape s = plan.shape;
         if (s.depthwise()) {
             depthwiseForward(plan, n, x, w, bias, y);
+            return;
+        }
+        if (plan.winograd != null) {
+            Winograd.transformWeight(plan.winograd, w);
+            overChunks(plan, n, (lane, n0, nb) -> Winograd.forwardChunk(plan.winograd, lane, n0, nb, x, bias, y, scratch.columns(), lane * plan.columnStride));
             return;
         }
         int p = s.pixels(), ocg = s.groupOut(), ckk = s.patch(), groups = s.groups(), oc = s.out();
@@ -225,6 +261,10 @@ public final class Conv {
             depthwiseBackward(plan, n, x, w, dy, dw, db, dx);
             return;
         }
+        if (plan.winograd != null) {
+            winogradBackward(plan, scratch, n, x, w, dy, dw, db, dx);
+            return;
+        }
         int p = s.pixels(), ocg = s.groupOut(), ckk = s.patch(), groups = s.groups(), oc = s.out();
         long wsize = s.weightSize();
         int lanes = Math.min(plan.lanes, (n + plan.chunk - 1) / plan.chunk);
@@ -286,6 +326,38 @@ public final class Conv {
         if (lanes > 1) {
             for (int t = 0; t < lanes; t++) Elementwise.addInPlace(dw, 0, partials, t * wsize, Math.toIntExact(wsize));
         }
+        if (db != null) {
+            for (int o = 0; o < oc; o++) {
+                double sum = 0;
+                for (double[] sums : plan.biasSums) sum += sums[o];
+                db.setAtIndex(F, o, db.getAtIndex(F, o) + (float) sum);
+            }
+        }
+    }
+
+    /** Backward of a Winograd plan: dW and db per chunk into per-lane sums (added in lane order), dx per chunk. */
+    private static void winogradBackward(Plan plan, Scratch scratch, int n, MemorySegment x, MemorySegment w, MemorySegment dy,
+                                         MemorySegment dw, MemorySegment db, MemorySegment dx) {
+        ConvShape s = plan.shape;
+        Winograd.State st = plan.winograd;
+        int p = s.pixels(), oc = s.out();
+        int lanes = Math.min(plan.lanes, (n + plan.chunk - 1) / plan.chunk);
+        long size = st.partialFloats();
+        MemorySegment partials = scratch.partials();
+        partials.asSlice(0, size * lanes * 4).fill((byte) 0);
+        for (double[] sums : plan.biasSums) java.util.Arrays.fill(sums, 0);
+        if (dx != null) Winograd.transformWeight(st, w); // dx reads U (dW does not)
+        overChunks(plan, n, (lane, n0, nb) -> {
+            long off = lane * plan.columnStride;
+            Winograd.weightGradientChunk(st, lane, n0, nb, x, dy, partials, lane * size, scratch.columns(), off);
+            if (db != null) {
+                for (int b = n0; b < n0 + nb; b++) {
+                    for (int o = 0; o < oc; o++) plan.biasSums[lane][o] += Reductions.sum(dy, ((long) b * oc + o) * p, p);
+                }
+            }
+            if (dx != null) Winograd.inputGradientChunk(st, lane, n0, nb, dy, dx, scratch.columns(), off);
+        });
+        Winograd.finishWeightGradient(st, partials, lanes, dw);
         if (db != null) {
             for (int o = 0; o < oc; o++) {
                 double sum = 0;

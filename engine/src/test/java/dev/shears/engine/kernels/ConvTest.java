@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The convolution facade and its depthwise twins against a double-precision reference
  * convolution (forward, dW, db, dx) on awkward shapes: odd and non-square sizes, stride 2,
- * padding 0..2, groups, depthwise, pointwise, batches split into chunks over lanes.
+ * padding 0..2, groups, depthwise, pointwise, batches split into chunks over lanes; the
+ * im2col path forced (Winograd off), and the Winograd path forced on for 3x3 stride-1 shapes.
  */
 class ConvTest {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -41,27 +42,49 @@ class ConvTest {
     @Test
     void facadeMatchesDoubleReference() {
         SplittableRandom rng = new SplittableRandom(16);
-        for (int[] t : SHAPES) {
-            int n = t[0];
-            ConvShape s = new ConvShape(t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]);
-            float[] x = TestData.uniform(rng, (int) (n * s.inputSize()), -1, 1), w = TestData.uniform(rng, (int) s.weightSize(), -1, 1);
-            float[] b = TestData.uniform(rng, s.out(), -1, 1), dy = TestData.uniform(rng, (int) (n * s.outputSize()), -1, 1);
-            try (Arena arena = Arena.ofShared()) {
-                Conv.Plan plan = Conv.plan(s, n, t[9], true);
-                Conv.Scratch scratch = new Conv.Scratch(floats(arena, plan.columnFloats()), floats(arena, plan.rowFloats()), floats(arena, plan.partialFloats()));
-                MemorySegment xs = seg(arena, x), ws = seg(arena, w), bs = seg(arena, b), dys = seg(arena, dy);
-                MemorySegment ys = floats(arena, n * s.outputSize()), dxs = floats(arena, n * s.inputSize());
-                MemorySegment dws = floats(arena, s.weightSize()), dbs = floats(arena, s.out());
-                Conv.forward(plan, scratch, n, xs, ws, bs, ys);
-                Conv.backward(plan, scratch, n, xs, ws, dys, dws, dbs, dxs);
-                double[][] ref = reference(s, n, x, w, b, dy);
-                String where = s + " n=" + n;
-                double tol = TestData.sumTolerance(s.patch());
-                assertClose(ref[0], ys, tol, "y " + where);
-                assertClose(ref[1], dws, TestData.sumTolerance(n * s.pixels()), "dW " + where);
-                assertClose(ref[2], dbs, TestData.sumTolerance(n * s.pixels()), "db " + where);
-                assertClose(ref[3], dxs, TestData.sumTolerance(s.groupOut() * s.kernel() * s.kernel()), "dx " + where);
-            }
+        for (int[] t : SHAPES) checkFacade(t, Winograd.Mode.OFF, rng);
+    }
+
+    /** (n, in, h, w, out, k, stride, pad, groups, columnFloats): 3x3 stride-1 shapes for the Winograd path. */
+    private static final int[][] WINOGRAD_SHAPES = {
+        {2, 3, 7, 5, 4, 3, 1, 1, 1, 1 << 18},
+        {2, 17, 5, 7, 17, 3, 1, 1, 1, 1 << 18},
+        {5, 16, 8, 8, 16, 3, 1, 1, 1, 1},      // one sample per chunk, chunks over both lanes
+        {5, 4, 9, 7, 6, 3, 1, 1, 1, 2 * 2 * 16 * 6 * 20}, // chunks of 2, 2, 1
+        {1, 3, 1, 1, 5, 3, 1, 1, 1, 1 << 18},  // 1x1 plane
+        {3, 5, 9, 7, 6, 3, 1, 0, 1, 1 << 18},  // padding 0: dx pads dy by 2
+        {2, 4, 6, 5, 3, 3, 1, 2, 1, 1 << 18},  // padding 2
+        {1, 1, 2, 3, 1, 3, 1, 1, 1, 1 << 18},  // one channel
+    };
+
+    @Test
+    void facadeWithWinogradOnMatchesDoubleReference() {
+        SplittableRandom rng = new SplittableRandom(17);
+        for (int[] t : WINOGRAD_SHAPES) checkFacade(t, Winograd.Mode.ON, rng);
+    }
+
+    /** Forward and backward of one shape through the facade (plan under {@code mode}) against {@link #reference}. */
+    private static void checkFacade(int[] t, Winograd.Mode mode, SplittableRandom rng) {
+        int n = t[0];
+        ConvShape s = new ConvShape(t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]);
+        float[] x = TestData.uniform(rng, (int) (n * s.inputSize()), -1, 1), w = TestData.uniform(rng, (int) s.weightSize(), -1, 1);
+        float[] b = TestData.uniform(rng, s.out(), -1, 1), dy = TestData.uniform(rng, (int) (n * s.outputSize()), -1, 1);
+        try (Arena arena = Arena.ofShared()) {
+            Conv.Plan plan = Conv.plan(s, n, t[9], true, mode);
+            assertEquals(mode == Winograd.Mode.ON, plan.winograd(), "Winograd plan for " + s);
+            Conv.Scratch scratch = new Conv.Scratch(floats(arena, plan.columnFloats()), floats(arena, plan.rowFloats()), floats(arena, plan.partialFloats()));
+            MemorySegment xs = seg(arena, x), ws = seg(arena, w), bs = seg(arena, b), dys = seg(arena, dy);
+            MemorySegment ys = floats(arena, n * s.outputSize()), dxs = floats(arena, n * s.inputSize());
+            MemorySegment dws = floats(arena, s.weightSize()), dbs = floats(arena, s.out());
+            Conv.forward(plan, scratch, n, xs, ws, bs, ys);
+            Conv.backward(plan, scratch, n, xs, ws, dys, dws, dbs, dxs);
+            double[][] ref = reference(s, n, x, w, b, dy);
+            String where = s + " n=" + n + " winograd " + mode;
+            double tol = TestData.sumTolerance(s.patch());
+            assertClose(ref[0], ys, tol, "y " + where);
+            assertClose(ref[1], dws, TestData.sumTolerance(n * s.pixels()), "dW " + where);
+            assertClose(ref[2], dbs, TestData.sumTolerance(n * s.pixels()), "db " + where);
+            assertClose(ref[3], dxs, TestData.sumTolerance(s.groupOut() * s.kernel() * s.kernel()), "dx " + where);
         }
     }
 

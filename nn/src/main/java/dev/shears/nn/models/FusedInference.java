@@ -5,7 +5,9 @@ import dev.shears.engine.Parallel;
 import dev.shears.engine.Shape;
 import dev.shears.engine.Tensor;
 import dev.shears.engine.kernels.Activations;
+import dev.shears.engine.kernels.DirectConv;
 import dev.shears.engine.kernels.Elementwise;
+import dev.shears.engine.kernels.RowDot;
 import dev.shears.engine.kernels.SparseConv;
 import dev.shears.engine.kernels.SparseMatrix;
 import dev.shears.nn.Parameter;
@@ -43,6 +45,9 @@ import java.util.Set;
  * those convolutions, ReLU, clip, add, identity and dropout with that head; anything else is
  * {@link Unsupported} and the model keeps its per-layer path. A snapshot: weights changed later
  * need a new compile. Pinned by SparseInferenceTest (outputs equal the masked dense forward).
+ * {@link #compileDense} builds the same steps with every convolution on the engine's dense
+ * DirectConv instead (batch 1 on several threads: {@link #forwardInParts}); pinned by
+ * DenseFusedInferenceTest (outputs equal the layer-by-layer eval forward).
  */
 final class FusedInference implements AutoCloseable {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -94,15 +99,18 @@ final class FusedInference implements AutoCloseable {
     private final Tensor logits;         // (N, classes)
     private int convs, nonzeros;
     private long weights;
+    private final boolean dense;         // every convolution runs DirectConv on its dense folded weight (compileDense)
 
-    private FusedInference(Network model, int batch) throws Unsupported {
+    private FusedInference(Network model, int batch, boolean dense) throws Unsupported {
         this.batch = batch;
+        this.dense = dense;
         this.input = model.inputShape();
         this.classes = model.classes();
         if (input.length != 3) throw new Unsupported("input is " + Shape.str(input) + ", not (C, H, W)");
         Buf in = buf(input[0], input[1], input[2], false);
         labels.add("pad input");
-        steps.add((lane, b) -> SparseConv.pad(x.segment(), (long) b * input[0] * input[1] * input[2], input[0], input[1], input[2], lane, in.offset));
+        if (dense) steps.add((lane, b) -> DirectConv.pad(x.segment(), (long) b * input[0] * input[1] * input[2], input[0], input[1], input[2], lane, in.offset));
+        else steps.add((lane, b) -> SparseConv.pad(x.segment(), (long) b * input[0] * input[1] * input[2], input[0], input[1], input[2], lane, in.offset));
         Layer root = model.root();
         List<Layer> top = root instanceof Sequential s ? s.layers() : List.of(root);
         Buf out = root instanceof Graph g ? graph(g, in) : chain(top, 0, top.size(), in, true);
@@ -120,13 +128,25 @@ final class FusedInference implements AutoCloseable {
 
     /** Compiles {@code model} (already pruned and bound) for eval forward at {@code batch}. */
     static FusedInference compile(Network model, int batch) throws Unsupported {
-        return new FusedInference(model, batch);
+        return new FusedInference(model, batch, false);
     }
+
+    /** As {@link #compile}, each convolution run dense by {@link DirectConv} (pruned weights as zeros). */
+    static FusedInference compileDense(Network model, int batch) throws Unsupported {
+        return new FusedInference(model, batch, true);
+    }
+
+    boolean dense() { return dense; }
 
     int batch() { return batch; }
 
     /** One line for logs and --explain. */
     String describe() {
+        if (dense) {
+            long viaGemm = tunable.stream().filter(DirectConv::usesGemm).count();
+            return String.format(java.util.Locale.ROOT, "%d fused dense convolutions (DirectConv, %d of %d 1x1 through the GEMM), %.1f MMAC, %d steps, %.1f KiB of activations per image",
+                    convs, viaGemm, tunable.size(), macs / 1e6, steps.size(), laneFloats * 4 / 1024.0);
+        }
         return String.format(java.util.Locale.ROOT, "%d fused convolutions, %d of %d weights nonzero, %d steps, %.1f KiB of activations per image",
                 convs, nonzeros, weights, steps.size(), laneFloats * 4 / 1024.0);
     }
@@ -135,7 +155,9 @@ final class FusedInference implements AutoCloseable {
     Tensor forward(Tensor x) {
         if (x.dim(0) != batch) throw new IllegalArgumentException("fused inference was compiled for batch " + batch + ", got " + Shape.str(x.shape()));
         this.x = x;
-        if (lanes.length == 1) {
+        if (dense && batch == 1 && Parallel.threads() > 1 && !phased.isEmpty()) {
+            forwardInParts();
+        } else if (lanes.length == 1) {
             for (int b = 0; b < batch; b++) for (Step s : steps) s.run(lanes[0], b);
         } else {
             Parallel.forEachChunk(lanes.length, t -> {
@@ -377,6 +399,7 @@ final class FusedInference implements AutoCloseable {
 
     /** out = relu?(conv(in) folded with bn + res); a depthwise convolution runs as the block-diagonal (oc, c*k*k) weight. */
     private Buf conv(Conv2d conv, BatchNorm2d bn, Buf in, Buf res, boolean relu) throws Unsupported {
+        if (dense) return directConv(conv, bn, in, res, relu);
         int[] wShape = conv.weight().shape();
         boolean depthwise = conv.groups() > 1 && conv.groups() == in.c && wShape[0] == in.c && wShape[1] == 1;
         if ((conv.groups() != 1 && !depthwise) || !SparseConv.supports(conv.kernel(), conv.stride(), conv.padding())) {
@@ -527,6 +550,10 @@ final class FusedInference implements AutoCloseable {
         if (ws[1] != in.c || ws[0] != classes) {
             throw new Unsupported("linear '" + lin.name() + "' weight " + Shape.str(ws) + " does not map " + in.c + " pooled channels to " + classes + " classes");
         }
+        if (dense) {
+            denseHead(in, lin);
+            return;
+        }
         SparseMatrix s = SparseMatrix.fromDense(MemorySegment.ofArray(masked(lin.weight())), 0, ws[0], ws[1], ws[1]);
         int[] rowStart = s.rowStarts(), col = s.columns();
         float[] value = s.values();
@@ -558,6 +585,175 @@ final class FusedInference implements AutoCloseable {
             for (int i = 0; i < v.length; i++) if (m.getAtIndex(F, i) == 0f) v[i] = 0f;
         }
         return v;
+    }
+
+    // ---- dense path (compileDense): DirectConv steps and a dense head ----
+
+    private long macs; // dense: multiply-adds per image of the convolutions
+    private final List<DirectConv> tunable = new ArrayList<>(); // dense 1x1 convolutions with a GEMM route
+    private final List<Integer> tunableStep = new ArrayList<>(); // (tunable): the step that runs each
+
+    /**
+     * Dense path: for each 1x1 convolution both routes (DirectConv's kernel, the GEMM on the
+     * activations) timed on image 0 of x, best of {@code reps} after warm-up runs, alternating; the
+     * faster is kept. The steps before each run first, so every step reads the activations it
+     * will see. Call after the JIT has met the steps (a few forwards).
+     */
+    void tune(Tensor x, int reps) {
+        if (!dense || tunable.isEmpty()) return;
+        this.x = x;
+        int next = 0;
+        for (int t = 0; t < tunable.size(); t++) {
+            int step = tunableStep.get(t);
+            for (; next < step; next++) steps.get(next).run(lanes[0], 0);
+            DirectConv dc = tunable.get(t);
+            double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+            for (int r = 0; r < 3 + reps; r++) {
+                for (int route = 0; route < 2; route++) {
+                    dc.useGemm(route == 1);
+                    long t0 = System.nanoTime();
+                    steps.get(step).run(lanes[0], 0);
+                    double us = (System.nanoTime() - t0) / 1e3;
+                    if (r >= 3) best[route] = Math.min(best[route], us);
+                }
+            }
+            dc.useGemm(best[1] < best[0]);
+            labels.set(step, labels.get(step).replaceFirst(" (direct|gemm)$", "") + (dc.usesGemm() ? " gemm" : " direct"));
+        }
+        this.x = null;
+    }
+
+    /** Below this many multiply-adds a convolution runs on the calling thread: a dispatch to the pool costs more than it saves. */
+    private static final long PARALLEL_MIN_MACS = 400_000;
+
+    /** out = relu?(conv(in) folded with bn + res) by DirectConv on the dense folded weight; parts over the pool's threads at batch 1. */
+    private Buf directConv(Conv2d conv, BatchNorm2d bn, Buf in, Buf res, boolean relu) throws Unsupported {
+        int[] wShape = conv.weight().shape();
+        boolean depthwise = conv.groups() > 1 && conv.groups() == in.c && wShape[0] == in.c && wShape[1] == 1;
+        if ((conv.groups() != 1 && !depthwise) || !DirectConv.supports(conv.kernel(), conv.stride(), conv.padding()) || wShape[1] * conv.groups() != in.c) {
+            throw new Unsupported("convolution '" + conv.name() + "' (groups " + conv.groups() + ", kernel " + conv.kernel() + ", stride "
+                    + conv.stride() + ", padding " + conv.padding() + ") is not covered");
+        }
+        int oc = wShape[0];
+        float[] w = masked(conv.weight());
+        float[] bias = conv.bias() == null ? null : conv.bias().value().toFloatArray();
+        if (bn != null) bias = BatchNormFolding.fold(w, bias, bn);
+        DirectConv dc = new DirectConv(w, bias, in.c, in.h, in.w, oc, conv.kernel(), conv.stride(), conv.padding(), conv.groups());
+        use(in);
+        use(res);
+        Buf out = buf(oc, dc.outHeight(), dc.outWidth(), false);
+        if (res != null && (res.c != out.c || res.h != out.h || res.w != out.w)) {
+            throw new Unsupported("convolution '" + conv.name() + "' outputs " + Shape.str(out.c, out.h, out.w) + " but its residual is " + Shape.str(res.c, res.h, res.w));
+        }
+        scratch(dc.scratchFloats());
+        convs++;
+        macs += dc.macs();
+        weights += w.length;
+        labels.add(String.format(java.util.Locale.ROOT, "%s%s%s%s %s k%d s%d %dx%dx%d->%dx%dx%d %.2f MMAC", conv.name(), bn == null ? "" : "+bn",
+                res == null ? "" : "+res", relu ? "+relu" : "", depthwise ? "depthwise" : "dense", conv.kernel(), conv.stride(), in.c, in.h, in.w,
+                out.c, out.h, out.w, dc.macs() / 1e6));
+        int parts = batch == 1 && dc.macs() >= PARALLEL_MIN_MACS ? Parallel.threads() : 1;
+        if (dc.gemmCapable()) {
+            tunable.add(dc);
+            tunableStep.add(steps.size());
+        }
+        if (parts > 1) { // the phases forwardInParts runs: the parity split, then the convolution, each in parts
+            List<Phase> ph = new ArrayList<>();
+            if (dc.needsSplit()) ph.add(new Phase(parts, (lane, t, n) -> dc.split(lane, in.offset, lane, scratchBase, t, n)));
+            ph.add(new Phase(parts, (lane, t, n) -> dc.compute(lane, in.offset, lane, out.offset, res == null ? null : lane, res == null ? 0 : res.offset, relu,
+                    dc.scratchFloats() > 0 ? lane : null, scratchBase, t, n)));
+            phased.put(steps.size(), ph);
+        }
+        steps.add((lane, img) -> {
+            MemorySegment r = res == null ? null : lane;
+            long ro = res == null ? 0 : res.offset;
+            MemorySegment scratch = dc.scratchFloats() > 0 ? lane : null;
+            if (parts == 1) {
+                dc.forward(lane, in.offset, lane, out.offset, r, ro, relu, scratch, scratchBase);
+                return;
+            }
+            dc.check(lane, in.offset, lane, out.offset, r, ro, scratch, scratchBase);
+            if (dc.needsSplit()) Parallel.forEachChunk(parts, t -> dc.split(lane, in.offset, scratch, scratchBase, t, parts));
+            Parallel.forEachChunk(parts, t -> dc.compute(lane, in.offset, lane, out.offset, r, ro, relu, scratch, scratchBase, t, parts));
+        });
+        return out;
+    }
+
+    /** Part {@code part} of {@code parts} of one phase of a step, on a lane's memory. */
+    private interface PartBody {
+        void run(MemorySegment lane, int part, int parts);
+    }
+
+    /** A phase of a step split into parts that any thread may claim; the next phase starts when all are done. */
+    private record Phase(int parts, PartBody body) {}
+
+    private final Map<Integer, List<Phase>> phased = new HashMap<>(); // step index -> its phases (steps absent run whole)
+    private List<Phase> flat;                                          // every step's phases in order, built on first use
+    private java.util.concurrent.atomic.AtomicIntegerArray claimed, finished; // (phases): parts claimed / finished this forward
+
+    /**
+     * Batch 1 on several threads: one pool task per thread runs the whole forward. Each phase's
+     * parts are claimed from a counter and a thread moves on once all of them are finished (a
+     * spin, then yields), so a forward costs one dispatch instead of one or two per convolution.
+     * The parts are fixed by the compile, so the result does not depend on which thread ran
+     * which; a thread alone (nested in a pool task) claims every part itself and cannot wait on
+     * a part nobody runs.
+     */
+    private void forwardInParts() {
+        if (flat == null) {
+            List<Phase> all = new ArrayList<>();
+            for (int i = 0; i < steps.size(); i++) {
+                Step st = steps.get(i);
+                all.addAll(phased.getOrDefault(i, List.of(new Phase(1, (lane, t, n) -> st.run(lane, 0)))));
+            }
+            flat = all;
+            claimed = new java.util.concurrent.atomic.AtomicIntegerArray(all.size());
+            finished = new java.util.concurrent.atomic.AtomicIntegerArray(all.size());
+        }
+        for (int k = 0; k < flat.size(); k++) {
+            claimed.set(k, 0);
+            finished.set(k, 0);
+        }
+        MemorySegment lane = lanes[0];
+        Parallel.forEachChunk(Parallel.threads(), t -> {
+            for (int k = 0; k < flat.size(); k++) {
+                Phase ph = flat.get(k);
+                for (int p; (p = claimed.getAndIncrement(k)) < ph.parts(); ) {
+                    try {
+                        ph.body().run(lane, p, ph.parts());
+                    } finally {
+                        finished.incrementAndGet(k);
+                    }
+                }
+                for (int spins = 0; finished.get(k) < ph.parts(); spins++) {
+                    if (spins < 1 << 12) Thread.onSpinWait();
+                    else Thread.yield();
+                }
+            }
+        });
+    }
+
+    /** Dense head: global average pool of the padded planes, then logits = W pooled + b by row dots (weight (classes, c) kept native). */
+    private void denseHead(Buf in, Linear lin) {
+        int c = in.c;
+        float[] w = masked(lin.weight());
+        MemorySegment weight = Arena.ofAuto().allocate(4L * w.length, 64);
+        MemorySegment.copy(w, 0, weight, F, 0, w.length);
+        float[] bias = lin.bias() == null ? new float[classes] : lin.bias().value().toFloatArray();
+        long plane = (long) (in.h + 2) * (in.w + 2);
+        float inv = 1f / (in.h * in.w);
+        use(in);
+        scratch(c); // pooled (c) per lane
+        labels.add("avgpool+" + lin.name() + " dense " + classes + "x" + c);
+        steps.add((lane, img) -> {
+            for (int ci = 0; ci < c; ci++) {
+                lane.setAtIndex(F, scratchBase + ci, (float) (dev.shears.engine.kernels.Reductions.sum(lane, in.offset + ci * plane, (int) plane) * inv));
+            }
+            MemorySegment out = logits.segment();
+            MemorySegment.copy(bias, 0, out, F, 4L * img * classes, classes); // a byte offset
+            // logits[img] (1, classes) += pooled (1, c) . W (classes, c)^T: row dots, W read in place (a 1-row GEMM packed all of W)
+            RowDot.accumulate(1, classes, c, lane, scratchBase, c, weight, 0, c, out, (long) img * classes, classes);
+        });
     }
 
     @Override

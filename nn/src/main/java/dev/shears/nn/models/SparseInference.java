@@ -94,52 +94,101 @@ public final class SparseInference {
                 out.add(new LayerChoice(l.name(), density, names[form], best[0], Math.min(best[1], best[2])));
             }
         }
-        fuse(model, shape, measure);
+        boolean anySparse = out.stream().anyMatch(LayerChoice::sparse);
+        fuse(model, shape, measure, anySparse || !measure, measure);
         return out;
     }
 
     /**
-     * Compiles the fused path (FusedInference) and, when {@code measure}, keeps it only if whole
-     * forwards say it beats the per-layer path just chosen (best of {@link #REPS}, alternating).
+     * Prepares a dense (unpruned or pruned, weights used as they are) network for eval forward at
+     * {@code batch} through the dense fused path: each convolution with its batch norm folded and
+     * its ReLU / residual fused, run by the engine's {@code DirectConv} over padded activations.
+     * With {@code measure} it is installed only if whole forwards say it beats the layer-by-layer
+     * forward (best of {@link #REPS}). Returns the status line ({@link #fusedStatus}). Weights
+     * changed later need a new call; {@link #densify} removes it.
      */
-    private static void fuse(Network model, int[] shape, boolean measure) {
-        FusedInference f;
-        try {
-            f = FusedInference.compile(model, shape[0]);
-        } catch (FusedInference.Unsupported e) {
-            model.useFused(null, "fused inference: off, " + e.getMessage());
+    public static String fuseDense(Network model, int batch, boolean measure) {
+        if (batch < 1) throw new IllegalArgumentException("fuseDense: batch must be >= 1, got " + batch);
+        model.useFused(null, "fused inference: not compiled");
+        int[] in = model.inputShape();
+        int[] shape = new int[in.length + 1];
+        shape[0] = batch;
+        System.arraycopy(in, 0, shape, 1, in.length);
+        fuse(model, shape, measure, false, true);
+        return model.fusedNote();
+    }
+
+    /**
+     * Compiles the fused candidates (FusedInference's sparse kernels and/or its dense DirectConv
+     * ones) and, when {@code measure}, keeps the fastest of them and the per-layer path just chosen
+     * (best of {@link #REPS} whole forwards, the forms alternating); untimed, the first compiled
+     * candidate is installed.
+     */
+    private static void fuse(Network model, int[] shape, boolean measure, boolean trySparse, boolean tryDense) {
+        List<FusedInference> candidates = new ArrayList<>();
+        String why = "no fused form tried";
+        if (trySparse) {
+            try {
+                candidates.add(FusedInference.compile(model, shape[0]));
+            } catch (FusedInference.Unsupported e) {
+                why = e.getMessage();
+            }
+        }
+        if (tryDense) {
+            try {
+                candidates.add(FusedInference.compileDense(model, shape[0]));
+            } catch (FusedInference.Unsupported e) {
+                why = e.getMessage();
+            }
+        }
+        if (candidates.isEmpty()) {
+            model.useFused(null, "fused inference: off, " + why);
             return;
         }
         if (!measure) {
-            model.useFused(f, "fused inference: on (untimed), " + f.describe());
+            for (int i = 1; i < candidates.size(); i++) candidates.get(i).close();
+            model.useFused(candidates.getFirst(), "fused inference: on (untimed), " + candidates.getFirst().describe());
             return;
         }
-        model.useFused(f, "");
-        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+        model.useFused(null, "");
+        int forms = 1 + candidates.size(); // 0: per layer, i: candidates[i - 1]
+        double[] best = new double[forms];
+        java.util.Arrays.fill(best, Double.MAX_VALUE);
         try (Tensor x = random(shape, 3)) {
-            // both forms, alternating, as timed below: the kernels they share (SparseConv) get compiled
-            // for both callers' arguments before the timing, not deoptimized in the middle of it
+            // every form, alternating, as timed below: the kernels they share (SparseConv) get compiled
+            // for all callers' arguments before the timing, not deoptimized in the middle of it
             warm(() -> {
-                for (int form = 0; form < 2; form++) {
-                    model.fusedOn(form == 1);
-                    model.forward(x, false);
-                }
+                for (int form = 0; form < forms; form++) runForm(model, candidates, form, x);
             });
+            for (FusedInference f : candidates) f.tune(x, REPS); // dense: each 1x1 convolution keeps the faster of its direct and GEMM routes
             for (int i = 0; i < WARMUP + REPS; i++) {
-                for (int form = 0; form < 2; form++) {
-                    model.fusedOn(form == 1);
-                    model.forward(x, false); // untimed: the other form's run left the caches holding its own memory
+                for (int form = 0; form < forms; form++) {
+                    runForm(model, candidates, form, x); // untimed: the other forms' runs left the caches holding their own memory
                     long t0 = now();
-                    model.forward(x, false);
+                    runForm(model, candidates, form, x);
                     double us = (now() - t0) / 1e3;
                     if (i >= WARMUP) best[form] = Math.min(best[form], us);
                 }
             }
         }
+        int win = 0;
+        for (int form = 1; form < forms; form++) if (best[form] < best[win]) win = form;
+        StringBuilder times = new StringBuilder();
+        for (int form = 1; form < forms; form++) {
+            times.append(String.format(Locale.ROOT, "%s %.1f us, ", candidates.get(form - 1).dense() ? "dense fused" : "sparse fused", best[form]));
+        }
+        times.append(String.format(Locale.ROOT, "per layer %.1f us (best of %d)", best[0], REPS));
+        for (int form = 1; form < forms; form++) if (form != win) candidates.get(form - 1).close();
         model.fusedOn(true);
-        String times = String.format(Locale.ROOT, "%.1f us against %.1f us per layer (best of %d)", best[1], best[0], REPS);
-        if (best[1] < best[0]) model.useFused(f, "fused inference: on, " + times + "; " + f.describe());
+        if (win > 0) model.useFused(candidates.get(win - 1), "fused inference: on (" + (candidates.get(win - 1).dense() ? "dense" : "sparse") + "), "
+                + times + "; " + candidates.get(win - 1).describe());
         else model.useFused(null, "fused inference: off, slower: " + times);
+    }
+
+    /** One whole forward of form 0 (the per-layer path; no fused path installed) or of candidates[form - 1]. */
+    private static void runForm(Network model, List<FusedInference> candidates, int form, Tensor x) {
+        if (form == 0) model.forward(x, false);
+        else candidates.get(form - 1).forward(x);
     }
 
     /** Whether eval forward runs the fused path, and why (for --explain and logs). */
