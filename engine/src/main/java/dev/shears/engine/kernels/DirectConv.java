@@ -204,31 +204,7 @@ public final class DirectConv {
 
     /** Channel ci's 4 parity planes (hph rows of pw) at {@code base}. */
     private void splitChannel(MemorySegment x, long xOffset, int ci, MemorySegment out, long base) {
-        int hp = h + 2, wp = w + 2, half = wp / 2;
-        long pp = (long) hph * pw;
-        {
-            for (int row = 0; row < 2 * hph; row++) {
-                int a = row & 1, i = row >> 1;
-                long even = base + (long) (a * 2) * pp + (long) i * pw, odd = even + pp;
-                if (row >= hp) { // past the last row (hp odd): zeros
-                    for (int j = 0; j < pw; j++) {
-                        out.setAtIndex(F, even + j, 0f);
-                        out.setAtIndex(F, odd + j, 0f);
-                    }
-                    continue;
-                }
-                long src = xOffset + ((long) ci * hp + row) * wp;
-                kernel.deinterleave(x, src, half, out, even, odd);
-                if (wp % 2 == 1) { // odd width: the last column is even, its odd partner is past the edge
-                    out.setAtIndex(F, even + half, x.getAtIndex(F, src + wp - 1));
-                    out.setAtIndex(F, odd + half, 0f);
-                }
-                for (int j = wph; j < pw; j++) { // the columns that widen the rows to the output's
-                    out.setAtIndex(F, even + j, 0f);
-                    out.setAtIndex(F, odd + j, 0f);
-                }
-            }
-        }
+        ParityPlanes.splitChannel(x, xOffset + (long) ci * (h + 2) * (w + 2), h, w, hph, pw, wph, out, base);
     }
 
     /** Part {@code part} of {@code parts} of the convolution (after {@link #split} of every part, for stride 2); arguments as {@link #forward}. */

@@ -44,7 +44,4 @@ public interface DirectConvKernel {
      */
     void epilogue(float[] bias, int rowFrom, int rowTo, int qFrom, int qTo, MemorySegment y, long yOffset, int ldy,
                   MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid);
-
-    /** Stride-2 parity split of one row: {@code out[even + j] = x[from + 2j]}, {@code out[odd + j] = x[from + 2j + 1]} for j < pairs. */
-    void deinterleave(MemorySegment x, long from, int pairs, MemorySegment out, long even, long odd);
 }

@@ -51,14 +51,6 @@ public final class DirectConvScalar implements DirectConvKernel {
         }
     }
 
-    @Override
-    public void deinterleave(MemorySegment x, long from, int pairs, MemorySegment out, long even, long odd) {
-        for (int j = 0; j < pairs; j++) {
-            out.setAtIndex(F, even + j, x.getAtIndex(F, from + 2L * j));
-            out.setAtIndex(F, odd + j, x.getAtIndex(F, from + 2L * j + 1));
-        }
-    }
-
     private static void store(float acc, float bias, MemorySegment y, long yi, MemorySegment res, long ri, boolean relu, boolean[] valid, int q) {
         float v = bias + acc;
         if (res != null) v += res.getAtIndex(F, ri);

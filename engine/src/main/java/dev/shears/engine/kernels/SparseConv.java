@@ -204,31 +204,10 @@ public final class SparseConv {
      * planes of unread channels keep whatever they held: only masked-out positions read them.
      */
     private void splitParity(MemorySegment x, long xOffset, MemorySegment out, long outOffset, int usedFrom, int usedTo) {
-        int hp = h + 2, wp = w + 2, half = wp / 2;
         long pp = (long) hph * pw;
         for (int u = usedFrom; u < usedTo; u++) {
             int ci = usedChannels[u];
-            for (int row = 0; row < 2 * hph; row++) {
-                int a = row & 1, i = row >> 1;
-                long even = outOffset + ((long) ci * 4 + a * 2) * pp + (long) i * pw, odd = even + pp;
-                if (row >= hp) { // past the last row (hp odd): zeros
-                    for (int j = 0; j < pw; j++) {
-                        out.setAtIndex(F, even + j, 0f);
-                        out.setAtIndex(F, odd + j, 0f);
-                    }
-                    continue;
-                }
-                long src = xOffset + ((long) ci * hp + row) * wp;
-                KERNEL.deinterleave(x, src, out, even, out, odd, half);
-                if (wp % 2 == 1) { // odd width: the last column is even, its odd partner is past the edge
-                    out.setAtIndex(F, even + half, x.getAtIndex(F, src + wp - 1));
-                    out.setAtIndex(F, odd + half, 0f);
-                }
-                for (int j = wph; j < pw; j++) { // the columns that widen the rows to the output's
-                    out.setAtIndex(F, even + j, 0f);
-                    out.setAtIndex(F, odd + j, 0f);
-                }
-            }
+            ParityPlanes.splitChannel(x, xOffset + (long) ci * (h + 2) * (w + 2), h, w, hph, pw, wph, out, outOffset + (long) ci * 4 * pp);
         }
     }
 

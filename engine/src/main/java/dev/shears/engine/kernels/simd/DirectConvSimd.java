@@ -26,18 +26,6 @@ public final class DirectConvSimd implements DirectConvKernel {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Reduction chunk of the dense body: 128 x 3 vectors of input = 24 KiB at 512 bits, within a 48 KiB L1. */
     private static final int CHUNK = 128;
-    /** Two-vector lane selections: lane l takes lane 2l (EVEN) or 2l + 1 (ODD) of the pair (v0, v1). */
-    private static final FloatVector EVEN, ODD;
-
-    static {
-        float[] e = new float[L], o = new float[L];
-        for (int l = 0; l < L; l++) {
-            e[l] = 2 * l;
-            o[l] = 2 * l + 1;
-        }
-        EVEN = FloatVector.fromArray(S, e, 0);
-        ODD = FloatVector.fromArray(S, o, 0);
-    }
 
     @Override
     public void dense(float[] packed, int kn, int[] offset, float[] bias, int ocFrom, int ocTo, int qFrom, int qTo,
@@ -304,23 +292,6 @@ public final class DirectConvSimd implements DirectConvKernel {
                          MemorySegment res, long resOffset, int ldr, boolean relu, boolean[] valid) {
         for (int r = rowFrom; r < rowTo; r++) {
             finish(y, yOffset + (long) r * ldy + qFrom, qTo - qFrom, bias(bias, r), res, resOffset + (long) r * ldr + qFrom, relu, valid, qFrom);
-        }
-    }
-
-    @Override
-    public void deinterleave(MemorySegment x, long from, int pairs, MemorySegment out, long even, long odd) {
-        int j = 0;
-        // body: two input vectors -> the even lanes and the odd lanes (one two-vector permute each)
-        for (; j + L <= pairs; j += L) {
-            long at = 4 * (from + 2L * j);
-            FloatVector v0 = FloatVector.fromMemorySegment(S, x, at, ORDER), v1 = FloatVector.fromMemorySegment(S, x, at + VB, ORDER);
-            EVEN.selectFrom(v0, v1).intoMemorySegment(out, 4 * (even + j), ORDER);
-            ODD.selectFrom(v0, v1).intoMemorySegment(out, 4 * (odd + j), ORDER);
-        }
-        // scalar tail
-        for (; j < pairs; j++) {
-            out.setAtIndex(F, even + j, x.getAtIndex(F, from + 2L * j));
-            out.setAtIndex(F, odd + j, x.getAtIndex(F, from + 2L * j + 1));
         }
     }
 
