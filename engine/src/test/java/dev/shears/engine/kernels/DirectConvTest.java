@@ -21,25 +21,6 @@ class DirectConvTest {
     private static final DirectConvKernel SCALAR = new DirectConvScalar();
     private static final DirectConvKernel SIMD = Twins.loadSimd(DirectConvKernel.class, "DirectConvSimd");
 
-    /** Grouped convolution in double: x (c, h, w) compact, weight (oc, c/groups, k, k) -> (oc, oh, ow), then bias, residual, ReLU. */
-    static double[] reference(float[] x, int c, int h, int w, float[] wt, int oc, int k, int stride, int pad, int groups,
-                              float[] bias, float[] res, boolean relu) {
-        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1, cg = c / groups, og = oc / groups;
-        double[] y = new double[oc * oh * ow];
-        for (int o = 0; o < oc; o++) for (int oy = 0; oy < oh; oy++) for (int ox = 0; ox < ow; ox++) {
-            double acc = bias == null ? 0 : bias[o];
-            for (int cj = 0; cj < cg; cj++) for (int ki = 0; ki < k; ki++) for (int kj = 0; kj < k; kj++) {
-                int ci = o / og * cg + cj, iy = oy * stride + ki - pad, ix = ox * stride + kj - pad;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                acc += (double) wt[((o * cg + cj) * k + ki) * k + kj] * x[(ci * h + iy) * w + ix];
-            }
-            int i = (o * oh + oy) * ow + ox;
-            if (res != null) acc += res[i];
-            y[i] = relu ? Math.max(acc, 0) : acc;
-        }
-        return y;
-    }
-
     @Test
     void bothTwinsMatchDoubleConvolution() {
         int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {2, 8, 8}, {4, 9, 13}, {5, 16, 16}, {3, 17, 31}, {16, 14, 14}, {7, 3, 2}, {6, 7, 7}};
@@ -62,7 +43,7 @@ class DirectConvTest {
                     if (conv.gemmCapable() && runs % 2 == 0) conv.useGemm(true); // the GEMM route + the twin's epilogue
                     int oh = conv.outHeight(), ow = conv.outWidth();
                     float[] x = random(seed * 7L, c * h * w), res = withRes ? random(seed * 11L, o * oh * ow) : null;
-                    double[] want = reference(x, c, h, w, wt, o, k, stride, pad, groups, bias, res, relu);
+                    double[] want = PaddedConvFixtures.reference(x, c, h, w, wt, o, k, stride, pad, groups, bias, res, relu);
                     int parts = 1 + runs % 3;
                     String where = "x " + c + "x" + h + "x" + w + " oc=" + o + " k=" + k + " stride=" + stride + " pad=" + pad + " depthwise=" + depthwise
                             + " bias=" + withBias + " res=" + withRes + " relu=" + relu + " parts=" + parts + " twin=" + twin.getClass().getSimpleName() + " gemm=" + conv.usesGemm();
@@ -77,9 +58,9 @@ class DirectConvTest {
     /** Runs conv on x (padded at float offset 3), the output at offset 5, the residual at 5, scratch (NaN-filled) at 7, in parts. */
     private static MemorySegment run(Arena arena, DirectConv conv, float[] x, int c, int h, int w, float[] res, boolean relu, int parts) {
         int oc = conv.outChannels(), oh = conv.outHeight(), ow = conv.outWidth();
-        MemorySegment xs = padded(arena, x, c, h, w, 3), ys = arena.allocate(4 * (SparseConv.paddedFloats(oc, oh, ow) + 5), 64);
+        MemorySegment xs = PaddedConvFixtures.padded(arena, x, c, h, w, 3), ys = arena.allocate(4 * (SparseConv.paddedFloats(oc, oh, ow) + 5), 64);
         ys.fill((byte) 0);
-        MemorySegment rs = res == null ? null : padded(arena, res, oc, oh, ow, 5);
+        MemorySegment rs = res == null ? null : PaddedConvFixtures.padded(arena, res, oc, oh, ow, 5);
         MemorySegment scratch = conv.scratchFloats() == 0 ? null : arena.allocate(4 * (conv.scratchFloats() + 7), 64);
         if (scratch != null) scratch.fill((byte) 0xFF); // NaN everywhere: scratch may hold anything between calls
         if (parts == 1) {
@@ -115,7 +96,7 @@ class DirectConvTest {
                 float[] wt = random(c + h, oc * c * k * k), bias = random(oc, oc);
                 float[] x = random(h * w, c * h * w);
                 DirectConv conv = new DirectConv(wt, bias, c, h, w, oc, k, stride, pad, 1);
-                double[] want = reference(x, c, h, w, wt, oc, k, stride, pad, 1, bias, null, true);
+                double[] want = PaddedConvFixtures.reference(x, c, h, w, wt, oc, k, stride, pad, 1, bias, null, true);
                 for (boolean gemm : conv.gemmCapable() ? new boolean[] {false, true} : new boolean[] {false}) {
                     conv.useGemm(gemm);
                     for (int parts : new int[] {1, 2, 5}) {
@@ -145,11 +126,11 @@ class DirectConvTest {
                     if (valid != null) for (int q = 0; q < n; q++) valid[q] = rng.nextInt(4) != 0;
                     boolean relu = n % 5 < 3;
                     int ld = n + 3, ldx = span + n + 1;
-                    MemorySegment x = native1(arena, TestData.uniform(rng, rows * ldx + span + n + 2 + 64, -1f, 1f)); // + the read-ahead room
-                    MemorySegment res = n % 4 == 1 ? null : native1(arena, TestData.uniform(rng, rows * ld + 1, -1f, 1f));
+                    MemorySegment x = PaddedConvFixtures.native1(arena, TestData.uniform(rng, rows * ldx + span + n + 2 + 64, -1f, 1f)); // + the read-ahead room
+                    MemorySegment res = n % 4 == 1 ? null : PaddedConvFixtures.native1(arena, TestData.uniform(rng, rows * ld + 1, -1f, 1f));
                     { // the epilogue alone, in place
                         float[] start = TestData.uniform(rng, rows * ld + 1, -1f, 1f);
-                        MemorySegment e1 = native1(arena, start), e2 = native1(arena, start);
+                        MemorySegment e1 = PaddedConvFixtures.native1(arena, start), e2 = PaddedConvFixtures.native1(arena, start);
                         SCALAR.epilogue(bias, 0, rows, q0, n, e1, 1, ld, res, 1, ld, relu, valid);
                         SIMD.epilogue(bias, 0, rows, q0, n, e2, 1, ld, res, 1, ld, relu, valid);
                         for (int i = 0; i < start.length; i++) assertEquals(e1.getAtIndex(F, i), e2.getAtIndex(F, i), "epilogue n=" + n + " at " + i);
@@ -193,19 +174,5 @@ class DirectConvTest {
 
     private static float[] random(long seed, int n) {
         return TestData.uniform(new SplittableRandom(seed), n, -1f, 1f);
-    }
-
-    private static MemorySegment native1(Arena arena, float[] v) {
-        MemorySegment s = arena.allocate(4L * v.length, 64);
-        MemorySegment.copy(v, 0, s, F, 0, v.length);
-        return s;
-    }
-
-    /** A zeroed native padded buffer holding compact (c, h, w) at float offset off. */
-    private static MemorySegment padded(Arena arena, float[] v, int c, int h, int w, int off) {
-        MemorySegment s = arena.allocate(4 * (SparseConv.paddedFloats(c, h, w) + off), 64);
-        s.fill((byte) 0);
-        SparseConv.pad(MemorySegment.ofArray(v), 0, c, h, w, s, off);
-        return s;
     }
 }

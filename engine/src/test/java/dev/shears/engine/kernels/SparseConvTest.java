@@ -21,25 +21,6 @@ class SparseConvTest {
     private static final SparseConvKernel SCALAR = new SparseConvScalar();
     private static final SparseConvKernel SIMD = Twins.loadSimd(SparseConvKernel.class, "SparseConvSimd");
 
-    /** Dense convolution in double: x (c, h, w) compact, weight (oc, c, k, k) -> (oc, oh, ow), then bias, residual, ReLU. */
-    static double[] reference(float[] x, int c, int h, int w, float[] wt, int oc, int k, int stride, int pad,
-                              float[] bias, float[] res, boolean relu) {
-        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-        double[] y = new double[oc * oh * ow];
-        for (int o = 0; o < oc; o++) for (int oy = 0; oy < oh; oy++) for (int ox = 0; ox < ow; ox++) {
-            double acc = bias == null ? 0 : bias[o];
-            for (int ci = 0; ci < c; ci++) for (int ki = 0; ki < k; ki++) for (int kj = 0; kj < k; kj++) {
-                int iy = oy * stride + ki - pad, ix = ox * stride + kj - pad;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                acc += (double) wt[((o * c + ci) * k + ki) * k + kj] * x[(ci * h + iy) * w + ix];
-            }
-            int i = (o * oh + oy) * ow + ox;
-            if (res != null) acc += res[i];
-            y[i] = relu ? Math.max(acc, 0) : acc;
-        }
-        return y;
-    }
-
     @Test
     void matchesDenseConvolutionOnMaskedWeights() {
         int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {2, 8, 8}, {4, 9, 13}, {5, 16, 16}, {3, 17, 31}, {2, 32, 32}, {7, 3, 2}};
@@ -59,10 +40,10 @@ class SparseConvTest {
                 int oh = conv.outHeight(), ow = conv.outWidth();
                 float[] x = random(i * 7L, c * h * w), res = withRes ? random(i * 11L, oc * oh * ow) : null;
                 float[] bias = withBias ? random(i * 3L, oc) : null;
-                double[] want = reference(x, c, h, w, wt, oc, k, stride, pad, bias, res, relu);
-                MemorySegment xs = padded(arena, x, c, h, w, 3), ys = arena.allocate(4 * (SparseConv.paddedFloats(oc, oh, ow) + 5), 64);
+                double[] want = PaddedConvFixtures.reference(x, c, h, w, wt, oc, k, stride, pad, 1, bias, res, relu);
+                MemorySegment xs = PaddedConvFixtures.padded(arena, x, c, h, w, 3), ys = arena.allocate(4 * (SparseConv.paddedFloats(oc, oh, ow) + 5), 64);
                 ys.fill((byte) 0);
-                MemorySegment rs = res == null ? null : padded(arena, res, oc, oh, ow, 5);
+                MemorySegment rs = res == null ? null : PaddedConvFixtures.padded(arena, res, oc, oh, ow, 5);
                 MemorySegment scratch = conv.scratchFloats() == 0 ? null : arena.allocate(4 * (conv.scratchFloats() + 7), 64);
                 if (scratch != null) scratch.fill((byte) 0xFF); // NaN everywhere: scratch may hold anything between calls
                 conv.forward(xs, 3, ys, 5, rs, rs == null ? 0 : 5, relu, scratch, 7);
@@ -92,8 +73,8 @@ class SparseConvTest {
             float[] wt = SparseMatrixTest.masked(5, oc, c * 9, c * 9, 0.3);
             SparseConv conv = new SparseConv(SparseMatrix.fromDense(MemorySegment.ofArray(wt), 0, oc, c * 9, c * 9), null, c, h, w, 3, 1, 1);
             float[] x = random(1, c * h * w), res = random(2, oc * h * w);
-            double[] want = reference(x, c, h, w, wt, oc, 3, 1, 1, null, res, true);
-            MemorySegment xs = padded(arena, x, c, h, w, 0), ys = padded(arena, res, oc, h, w, 0);
+            double[] want = PaddedConvFixtures.reference(x, c, h, w, wt, oc, 3, 1, 1, 1, null, res, true);
+            MemorySegment xs = PaddedConvFixtures.padded(arena, x, c, h, w, 0), ys = PaddedConvFixtures.padded(arena, res, oc, h, w, 0);
             conv.forward(xs, 0, ys, 0, ys, 0, true, null, 0);
             float[] got = new float[oc * h * w];
             SparseConv.unpad(ys, 0, oc, h, w, MemorySegment.ofArray(got), 0);
@@ -120,8 +101,8 @@ class SparseConvTest {
                     if (valid != null) for (int q = 0; q < n; q++) valid[q] = rng.nextInt(4) != 0;
                     boolean relu = n % 5 < 3;
                     int ld = n + 3;
-                    MemorySegment x = native1(arena, TestData.uniform(rng, span + n + 2, -1f, 1f));
-                    MemorySegment res = n % 4 == 1 ? null : native1(arena, TestData.uniform(rng, rows * ld + 1, -1f, 1f));
+                    MemorySegment x = PaddedConvFixtures.native1(arena, TestData.uniform(rng, span + n + 2, -1f, 1f));
+                    MemorySegment res = n % 4 == 1 ? null : PaddedConvFixtures.native1(arena, TestData.uniform(rng, rows * ld + 1, -1f, 1f));
                     MemorySegment y1 = arena.allocate(4L * (rows * ld + 1), 64), y2 = arena.allocate(4L * (rows * ld + 1), 64);
                     SCALAR.rows(rowStart, offset, value, bias, 0, rows, n, x, 2, y1, 1, ld, res, 1, ld, relu, valid);
                     SIMD.rows(rowStart, offset, value, bias, 0, rows, n, x, 2, y2, 1, ld, res, 1, ld, relu, valid);
@@ -142,7 +123,7 @@ class SparseConvTest {
             for (int n : TestData.AWKWARD) {
                 if (n > 300) continue;
                 // deinterleave: n pairs from an odd offset into two outputs
-                MemorySegment x = native1(arena, TestData.uniform(rng, 2 * n + 3, -1f, 1f));
+                MemorySegment x = PaddedConvFixtures.native1(arena, TestData.uniform(rng, 2 * n + 3, -1f, 1f));
                 float[][] got = new float[2][];
                 for (SparseConvKernel k : new SparseConvKernel[] {SCALAR, SIMD}) {
                     MemorySegment e = arena.allocate(4L * (n + 2), 64), o = arena.allocate(4L * (n + 2), 64);
@@ -160,7 +141,7 @@ class SparseConvTest {
                 }
                 // copyRows: 3 rows of n between strides n + 5 and n + 2, offsets 4 and 1; the gaps stay as they were
                 int rows = 3, ss = n + 5, ds = n + 2;
-                MemorySegment src = native1(arena, TestData.uniform(rng, 4 + rows * ss, -1f, 1f));
+                MemorySegment src = PaddedConvFixtures.native1(arena, TestData.uniform(rng, 4 + rows * ss, -1f, 1f));
                 for (SparseConvKernel k : new SparseConvKernel[] {SCALAR, SIMD}) {
                     MemorySegment dst = arena.allocate(4L * (1 + rows * ds + 1), 64);
                     dst.fill((byte) 0xFF);
@@ -183,9 +164,9 @@ class SparseConvTest {
                 int c = 5, h = 11, w = 9, oc = 7;
                 float[] wt = SparseMatrixTest.masked(3 + stride, oc, c * 9, c * 9, 0.3);
                 SparseConv conv = new SparseConv(SparseMatrix.fromDense(MemorySegment.ofArray(wt), 0, oc, c * 9, c * 9), random(9, oc), c, h, w, 3, stride, 1);
-                MemorySegment xs = padded(arena, random(4, c * h * w), c, h, w, 0);
+                MemorySegment xs = PaddedConvFixtures.padded(arena, random(4, c * h * w), c, h, w, 0);
                 long out = SparseConv.paddedFloats(oc, conv.outHeight(), conv.outWidth());
-                MemorySegment res = padded(arena, random(5, oc * conv.outHeight() * conv.outWidth()), oc, conv.outHeight(), conv.outWidth(), 0);
+                MemorySegment res = PaddedConvFixtures.padded(arena, random(5, oc * conv.outHeight() * conv.outWidth()), oc, conv.outHeight(), conv.outWidth(), 0);
                 MemorySegment y1 = arena.allocate(4 * out, 64), y2 = arena.allocate(4 * out, 64);
                 MemorySegment s1 = arena.allocate(4 * (conv.scratchFloats() + 1), 64), s2 = arena.allocate(4 * (conv.scratchFloats() + 1), 64);
                 conv.forward(xs, 0, y1, 0, res, 0, true, s1, 0);
@@ -219,19 +200,5 @@ class SparseConvTest {
 
     private static float[] random(long seed, int n) {
         return TestData.uniform(new SplittableRandom(seed), n, -1f, 1f);
-    }
-
-    private static MemorySegment native1(Arena arena, float[] v) {
-        MemorySegment s = arena.allocate(4L * v.length, 64);
-        MemorySegment.copy(v, 0, s, F, 0, v.length);
-        return s;
-    }
-
-    /** A zeroed native padded buffer holding compact (c, h, w) at float offset off. */
-    private static MemorySegment padded(Arena arena, float[] v, int c, int h, int w, int off) {
-        MemorySegment s = arena.allocate(4 * (SparseConv.paddedFloats(c, h, w) + off), 64);
-        s.fill((byte) 0);
-        SparseConv.pad(MemorySegment.ofArray(v), 0, c, h, w, s, off);
-        return s;
     }
 }
