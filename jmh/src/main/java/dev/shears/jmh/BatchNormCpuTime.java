@@ -8,7 +8,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -34,8 +33,8 @@ public final class BatchNormCpuTime {
         try (Arena arena = Arena.ofShared()) {
             for (int[] s : shapes) {
                 int c = s[0], p = s[1], n = images * c * p;
-                MemorySegment x = random(arena, n, 1), dy = random(arena, n, 2), y = arena.allocate(4L * n, 64), dx = arena.allocate(4L * n, 64);
-                MemorySegment a = random(arena, n, 3), b = random(arena, n, 4), g = arena.allocate(4L * n, 64);
+                MemorySegment x = Stats.random(arena, n, 1), dy = Stats.random(arena, n, 2), y = arena.allocate(4L * n, 64), dx = arena.allocate(4L * n, 64);
+                MemorySegment a = Stats.random(arena, n, 3), b = Stats.random(arena, n, 4), g = arena.allocate(4L * n, 64);
                 double[] sum = new double[c], sq = new double[c], mean = new double[c];
                 float[] scale = new float[c], shift = new float[c], ka = new float[c], kb = new float[c], kk = new float[c];
                 SplittableRandom r = new SplittableRandom(5);
@@ -100,25 +99,12 @@ public final class BatchNormCpuTime {
                     }
                 }
                 for (int o = 0; o < ops.length; o++) {
-                    double med = median(us[o]);
-                    String ratio = o % 2 == 1 ? String.format(Locale.ROOT, ", line above / this %.2fx", median(us[o - 1]) / med) : "";
+                    double med = Stats.median(us[o]);
+                    String ratio = o % 2 == 1 ? String.format(Locale.ROOT, ", line above / this %.2fx", Stats.median(us[o - 1]) / med) : "";
                     System.out.println(String.format(Locale.ROOT, "b%d_c%d_hw%d.%s %.1f us (%.2f GB/s of activation, thread CPU time, median of %d%s)",
                             images, c, p, names[o], med, 4.0 * n / med / 1e3, rounds, ratio));
                 }
             }
         }
-    }
-
-    private static MemorySegment random(Arena arena, long n, long seed) {
-        MemorySegment m = arena.allocate(4 * n, 64);
-        SplittableRandom r = new SplittableRandom(seed);
-        for (long i = 0; i < n; i++) m.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) r.nextDouble(-1, 1));
-        return m;
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

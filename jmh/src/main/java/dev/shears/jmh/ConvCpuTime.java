@@ -11,9 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.Arrays;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * The pieces of a convolution step on ResNet-32's 3x3 layer shapes at the chunk sizes Conv.plan
@@ -44,12 +42,12 @@ public final class ConvCpuTime {
         try (Arena arena = Arena.ofShared()) {
             for (int[] s : shapes) {
                 int oc = s[0], ckk = s[0] * 9, cols = s[1] * s[1] * s[2];
-                MemorySegment dy = random(arena, (long) oc * cols, 1), col = random(arena, (long) ckk * cols, 2);
-                MemorySegment dw = random(arena, (long) oc * ckk, 3), y = arena.allocate(4L * oc * cols, 64);
+                MemorySegment dy = Stats.random(arena, (long) oc * cols, 1), col = Stats.random(arena, (long) ckk * cols, 2);
+                MemorySegment dw = Stats.random(arena, (long) oc * ckk, 3), y = arena.allocate(4L * oc * cols, 64);
                 MemorySegment dcol = arena.allocate(4L * ckk * cols, 64);
-                MemorySegment x = random(arena, (long) oc * s[1] * s[1] * s[2], 4), xm = random(arena, (long) oc * s[1] * s[1] * s[2] + 128, 4), dx = arena.allocate(4L * oc * s[1] * s[1] * s[2], 64);
+                MemorySegment x = Stats.random(arena, (long) oc * s[1] * s[1] * s[2], 4), xm = Stats.random(arena, (long) oc * s[1] * s[1] * s[2] + 128, 4), dx = arena.allocate(4L * oc * s[1] * s[1] * s[2], 64);
                 ConvGeometry g = ConvGeometry.square(oc, s[1], s[1], 3, 1, 1), g2 = ConvGeometry.square(oc, 2 * s[1], 2 * s[1], 3, 2, 1);
-                MemorySegment x2 = random(arena, 4L * oc * s[1] * s[1] * s[2], 5), dx2 = arena.allocate(16L * oc * s[1] * s[1] * s[2], 64);
+                MemorySegment x2 = Stats.random(arena, 4L * oc * s[1] * s[1] * s[2], 5), dx2 = arena.allocate(16L * oc * s[1] * s[1] * s[2], 64);
                 String[] names = {"dW.gemm_nt", "dW.rowdot", "y.gemm_nn", "dcol.gemm_tn", "im2col", "im2col.margin", "col2im", "im2col.stride2", "col2im.stride2"};
                 Runnable[] ops = {
                     () -> Gemm.sgemm(false, true, oc, ckk, cols, 1f, dy, 0, cols, col, 0, cols, 1f, dw, 0, ckk),
@@ -74,7 +72,7 @@ public final class ConvCpuTime {
                 }
                 double flops = 2.0 * oc * ckk * cols;
                 for (int o = 0; o < ops.length; o++) {
-                    double med = median(us[o]);
+                    double med = Stats.median(us[o]);
                     String rate = o < 4 ? String.format(Locale.ROOT, "%.1f GFLOP/s", flops / med / 1e3)
                             : String.format(Locale.ROOT, "%.2f GB/s of columns", 4.0 * ckk * cols / med / 1e3);
                     System.out.println(String.format(Locale.ROOT, "conv%dx%d_x%d.%s %.1f us (%s, thread CPU time, median of %d)",
@@ -93,8 +91,8 @@ public final class ConvCpuTime {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         for (ConvShape s : shapes) {
             try (Arena arena = Arena.ofShared()) {
-                MemorySegment x = random(arena, batch * s.inputSize(), 1), w = random(arena, s.weightSize(), 2), b = random(arena, s.out(), 3);
-                MemorySegment dy = random(arena, batch * s.outputSize(), 4), y = arena.allocate(4L * batch * s.outputSize(), 64);
+                MemorySegment x = Stats.random(arena, batch * s.inputSize(), 1), w = Stats.random(arena, s.weightSize(), 2), b = Stats.random(arena, s.out(), 3);
+                MemorySegment dy = Stats.random(arena, batch * s.outputSize(), 4), y = arena.allocate(4L * batch * s.outputSize(), 64);
                 MemorySegment dx = arena.allocate(4L * batch * s.inputSize(), 64), dw = arena.allocate(4L * s.weightSize(), 64);
                 MemorySegment db = arena.allocate(4L * s.out(), 64);
                 Conv.Plan[] plans = new Conv.Plan[2];
@@ -122,7 +120,7 @@ public final class ConvCpuTime {
                 double flops = 2.0 * s.weightSize() * s.pixels() * batch;
                 String[] what = {"forward", "backward"};
                 for (int k = 0; k < 2; k++) {
-                    double off = median(us[k]), on = median(us[2 + k]);
+                    double off = Stats.median(us[k]), on = Stats.median(us[2 + k]);
                     System.out.println(String.format(Locale.ROOT,
                             "%d->%d ch %dx%d batch %d %s: im2col+GEMM %.0f us (%.0f GFLOP/s direct-equivalent), Winograd %.0f us (%.0f), ratio %.2fx (thread CPU time, median of %d)",
                             s.in(), s.out(), s.height(), s.width(), batch, what[k], off, (k + 1) * flops / off / 1e3, on, (k + 1) * flops / on / 1e3, off / on, rounds));
@@ -133,18 +131,5 @@ public final class ConvCpuTime {
 
     private static MemorySegment alloc(Arena arena, long floats) {
         return floats == 0 ? null : arena.allocate(4 * floats, 64);
-    }
-
-    private static MemorySegment random(Arena arena, long n, long seed) {
-        MemorySegment m = arena.allocate(4 * n, 64);
-        SplittableRandom r = new SplittableRandom(seed);
-        for (long i = 0; i < n; i++) m.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) r.nextDouble(-1, 1));
-        return m;
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

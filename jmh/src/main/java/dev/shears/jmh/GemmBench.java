@@ -181,8 +181,8 @@ public class GemmBench {
                 double flops = Problem.parse(shape).flops();
                 double[] row = rows.computeIfAbsent(shape + "|" + params.getParam("threads"), x -> new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN});
                 int col = params.getParam("backend").equals("java") ? 0 : 1;
-                row[col] = flops / (median(ms) * 1e6);
-                row[col + 2] = flops / (median(cpuMs) * 1e6);
+                row[col] = flops / (Stats.median(ms) * 1e6);
+                row[col + 2] = flops / (Stats.median(cpuMs) * 1e6);
             }
         }
         System.out.println();
@@ -194,13 +194,5 @@ public class GemmBench {
             String cpu = key[1].equals("1") ? String.format("%.1f, %.1f, %.2f", g[2], g[3], g[2] / g[3]) : "";
             System.out.printf("| %s | %s | %.1f | %.1f | %.2f | %s |%n", key[0], key[1], g[0], g[1], g[0] / g[1], cpu);
         }
-    }
-
-    private static double median(List<Double> xs) {
-        if (xs.isEmpty()) return Double.NaN;
-        List<Double> s = new ArrayList<>(xs);
-        s.sort(Double::compare);
-        int n = s.size();
-        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 }

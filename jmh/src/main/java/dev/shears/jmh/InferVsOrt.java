@@ -21,7 +21,6 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -146,30 +145,30 @@ public final class InferVsOrt {
                             }
                         }
                     }
-                    double o = median(ortMs), dn = median(denseMs);
+                    double o = Stats.median(ortMs), dn = Stats.median(denseMs);
                     emit(tag + ".ort_dense.ms.med", o, "ms");
                     emit(tag + ".shears_dense.ms.med", dn, "ms");
                     emit(tag + ".shears_dense_vs_ort", o / dn, "x (ORT time / Shears time; > 1: Shears faster)");
-                    emit(tag + ".shears_layers.ms.med", median(layersMs), "ms (layer-by-layer eval forward)");
-                    emit(tag + ".shears_layers_vs_ort", o / median(layersMs), "x");
+                    emit(tag + ".shears_layers.ms.med", Stats.median(layersMs), "ms (layer-by-layer eval forward)");
+                    emit(tag + ".shears_layers_vs_ort", o / Stats.median(layersMs), "x");
                     if (threads == 1) {
-                        emit(tag + ".ort_dense.cpu_ms.med", median(ortCpu), "ms (thread CPU time)");
-                        emit(tag + ".shears_dense.cpu_ms.med", median(denseCpu), "ms (thread CPU time)");
-                        emit(tag + ".shears_dense_vs_ort.cpu", median(ortCpu) / median(denseCpu), "x");
-                        emit(tag + ".shears_layers.cpu_ms.med", median(layersCpu), "ms (thread CPU time)");
-                        emit(tag + ".shears_layers_vs_ort.cpu", median(ortCpu) / median(layersCpu), "x");
+                        emit(tag + ".ort_dense.cpu_ms.med", Stats.median(ortCpu), "ms (thread CPU time)");
+                        emit(tag + ".shears_dense.cpu_ms.med", Stats.median(denseCpu), "ms (thread CPU time)");
+                        emit(tag + ".shears_dense_vs_ort.cpu", Stats.median(ortCpu) / Stats.median(denseCpu), "x");
+                        emit(tag + ".shears_layers.cpu_ms.med", Stats.median(layersCpu), "ms (thread CPU time)");
+                        emit(tag + ".shears_layers_vs_ort.cpu", Stats.median(ortCpu) / Stats.median(layersCpu), "x");
                     }
                     if (sparsity > 0) {
                         String s = tag + "_s" + sparsity;
-                        double sp = median(sparseMs);
+                        double sp = Stats.median(sparseMs);
                         emit(s + ".shears_sparse.ms.med", sp, "ms");
                         emit(s + ".sparse_vs_shears_dense", dn / sp, "x");
                         emit(s + ".sparse_vs_ort_dense", o / sp, "x");
                         if (threads == 1) {
-                            double sc = median(sparseCpu);
+                            double sc = Stats.median(sparseCpu);
                             emit(s + ".shears_sparse.cpu_ms.med", sc, "ms (thread CPU time)");
-                            emit(s + ".sparse_vs_shears_dense.cpu", median(denseCpu) / sc, "x");
-                            emit(s + ".sparse_vs_ort_dense.cpu", median(ortCpu) / sc, "x");
+                            emit(s + ".sparse_vs_shears_dense.cpu", Stats.median(denseCpu) / sc, "x");
+                            emit(s + ".sparse_vs_ort_dense.cpu", Stats.median(ortCpu) / sc, "x");
                         }
                     }
                 }
@@ -184,13 +183,6 @@ public final class InferVsOrt {
             file.toFile().deleteOnExit();
         }
         return file.toString();
-    }
-
-    private static double median(List<Double> v) {
-        List<Double> s = new ArrayList<>(v);
-        Collections.sort(s);
-        int n = s.size();
-        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
     private static void emit(String name, double value, String unit) {

@@ -8,7 +8,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
@@ -53,9 +52,9 @@ public final class SparseCeiling {
                 t[2][r] = 8.0 * LOOPS * flopsPerFma / (c3 - c2);
             }
             System.out.printf(Locale.ROOT, "# %d-bit vectors; sink %s%n", S.vectorBitSize(), sink);
-            System.out.printf(Locale.ROOT, "ceiling.fma_registers %.1f GFLOP/s%n", median(t[0]));
-            System.out.printf(Locale.ROOT, "ceiling.load_fma_aligned %.1f GFLOP/s%n", median(t[1]));
-            System.out.printf(Locale.ROOT, "ceiling.load_fma_split_lines %.1f GFLOP/s%n", median(t[2]));
+            System.out.printf(Locale.ROOT, "ceiling.fma_registers %.1f GFLOP/s%n", Stats.median(t[0]));
+            System.out.printf(Locale.ROOT, "ceiling.load_fma_aligned %.1f GFLOP/s%n", Stats.median(t[1]));
+            System.out.printf(Locale.ROOT, "ceiling.load_fma_split_lines %.1f GFLOP/s%n", Stats.median(t[2]));
             int[][] shapes = {{16, 32}, {32, 16}, {64, 8}}; // channels in = out, side
             double[] density = {0.25, 0.107, 0.022};
             for (int i = 0; i < shapes.length; i++) {
@@ -76,7 +75,7 @@ public final class SparseCeiling {
                     for (int k = 0; k < reps; k++) conv.forward(x, 0, y, 0, y, 0, true, scratch, 0);
                     if (r >= 3) us[r - 3] = (mx.getCurrentThreadCpuTime() - c0) / 1e3 / reps;
                 }
-                double med = median(us);
+                double med = Stats.median(us);
                 System.out.printf(Locale.ROOT, "sparse_conv.%dx%dx%d.density_%.3f %.2f us, %.1f GFLOP/s on the nonzeros (nnz %d)%n", c, side, side,
                         (double) conv.nnz() / w.length, med, 2.0 * conv.nnz() * side * side / med / 1e3, conv.nnz());
             }
@@ -111,11 +110,5 @@ public final class SparseCeiling {
             a7 = FloatVector.fromMemorySegment(S, x, b + 7 * vb, ORDER).fma(w, a7);
         }
         return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).reduceLanes(VectorOperators.ADD);
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
     }
 }

@@ -8,7 +8,6 @@ import dev.shears.nn.models.Network;
 import dev.shears.nn.train.SoftmaxCrossEntropy;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -63,16 +62,10 @@ public final class TrainStepCpuTime {
             }
             for (int v = 0; v < names.length; v++) {
                 System.out.println(String.format(Locale.ROOT, "%s.b%d.train_step.%s %.1f ms (thread CPU time, median of %d; %.2fx the first; activations %.0f MiB)",
-                        model, n, names[v], median(ms[v]), rounds, median(ms[0]) / median(ms[v]), nets[v].activationBytes() / 1048576.0));
+                        model, n, names[v], Stats.median(ms[v]), rounds, Stats.median(ms[0]) / Stats.median(ms[v]), nets[v].activationBytes() / 1048576.0));
             }
         } finally {
             for (Network net : nets) if (net != null) net.close();
         }
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }
