@@ -25,8 +25,8 @@ public final class DirectConv {
     private static final DirectConvKernel KERNEL = Twins.pick(DirectConvKernel.class, "DirectConvSimd", DirectConvScalar::new);
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final int ROWS = DirectConvKernel.ROWS;
-    /** Wide runs are rounded up to this many positions where the layout leaves room; parts by positions are multiples of it. */
-    private static final int ROUND = 16, POSITION_BLOCK = 48;
+    /** Parts split by positions are multiples of this many positions (3 vectors at 512 bits). */
+    private static final int POSITION_BLOCK = 48;
 
     private final DirectConvKernel kernel;
     private final int c, h, w, oc, oh, ow, k, stride, pad;
@@ -74,27 +74,20 @@ public final class DirectConv {
         this.k = k;
         this.stride = stride;
         this.pad = pad;
-        this.oh = (h + 2 * pad - k) / stride + 1;
-        this.ow = (w + 2 * pad - k) / stride + 1;
+        PaddedGeometry g = PaddedGeometry.of(h, w, k, stride, pad);
+        this.oh = g.oh();
+        this.ow = g.ow();
         this.bias = bias == null ? null : bias.clone();
-        int hp = h + 2, wp = w + 2, d = 1 - pad; // d: the tap's shift in the pad-1 layout
-        this.hph = (hp + 1) / 2;
-        this.wph = (wp + 1) / 2;
-        this.pw = Math.max(wph, ow + 2);
-        this.width = stride == 1 ? wp : pw;
-        this.inPlace = stride == 1 ? ow == w && oh == h : pw == ow + 2;
-        int exact = oh * width, rounded = (exact + ROUND - 1) / ROUND * ROUND;
-        // in place, rounding writes zeros past the last row: only into the bottom border and the next plane's top border
-        this.n = !inPlace || rounded - exact <= ow + 2 ? rounded : exact;
-        this.valid = new boolean[n];
-        for (int q = 0; q < exact; q++) valid[q] = q % width < ow;
+        this.hph = g.hph();
+        this.wph = g.wph();
+        this.pw = g.pw();
+        this.width = g.width();
+        this.inPlace = g.inPlace();
+        this.n = g.n();
+        this.valid = g.valid();
         this.kn = depthwise ? kk : c * kk;
         this.offset = new int[kn];
-        for (int j = 0; j < kn; j++) {
-            int ci = depthwise ? 0 : j / kk, ki = j % kk / k + d, kj = j % k + d;
-            offset[j] = stride == 1 ? ci * hp * wp + ki * wp + kj
-                    : ci * 4 * hph * pw + ((ki & 1) * 2 + (kj & 1)) * hph * pw + (ki >> 1) * pw + (kj >> 1);
-        }
+        for (int j = 0; j < kn; j++) offset[j] = g.offset(depthwise ? 0 : j / kk, j % kk / k, j % k);
         if (depthwise) {
             this.weight = weight.clone();
         } else {
@@ -140,7 +133,7 @@ public final class DirectConv {
 
     /** Whether {@link #DirectConv} runs this geometry. */
     public static boolean supports(int k, int stride, int pad) {
-        return k >= 1 && k <= 2 * ROUND && (stride == 1 || stride == 2) && (pad == 0 || pad == 1);
+        return PaddedGeometry.supports(k, stride, pad);
     }
 
     public int outChannels() { return oc; }

@@ -23,8 +23,6 @@ public final class SparseConv {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Floats every padded buffer holds past its last plane: the wide runs read and write a little past it. */
     public static final int SLACK = 64;
-    /** Wide runs are rounded up to this many positions where the layout leaves room (no scalar tail). */
-    private static final int ROUND = 16;
 
     private final int c, h, w, oc, oh, ow, k, stride, pad;
     private final int[] rowStart, offset; // (oc + 1), (nnz): offsets into the (padded or parity-split) input
@@ -55,30 +53,24 @@ public final class SparseConv {
         this.k = k;
         this.stride = stride;
         this.pad = pad;
-        this.oh = (h + 2 * pad - k) / stride + 1;
-        this.ow = (w + 2 * pad - k) / stride + 1;
+        PaddedGeometry g = PaddedGeometry.of(h, w, k, stride, pad);
+        this.oh = g.oh();
+        this.ow = g.ow();
         this.rowStart = weight.rowStart.clone();
         this.value = weight.value.clone();
         this.bias = bias == null ? null : bias.clone();
-        int hp = h + 2, wp = w + 2, d = 1 - pad; // d: the tap's shift in the pad-1 layout
-        this.hph = (hp + 1) / 2;
-        this.wph = (wp + 1) / 2;
-        // stride 2: parity rows as wide as the padded output's rows, so the wide rows land in it as they are
-        this.pw = Math.max(wph, ow + 2);
-        this.width = stride == 1 ? wp : pw;
-        this.inPlace = stride == 1 ? ow == w && oh == h : pw == ow + 2;
-        int exact = oh * width;
-        int rounded = (exact + ROUND - 1) / ROUND * ROUND;
-        // in place, rounding writes zeros past the last row: only into the next plane's top border
-        this.n = !inPlace || rounded - exact <= ow + 2 ? rounded : exact;
-        this.valid = new boolean[n];
-        for (int q = 0; q < exact; q++) valid[q] = q % width < ow;
+        this.hph = g.hph();
+        this.wph = g.wph();
+        this.pw = g.pw();
+        this.width = g.width();
+        this.inPlace = g.inPlace();
+        this.n = g.n();
+        this.valid = g.valid();
         this.usedChannels = usedChannels(weight.col, c, k * k);
         this.offset = new int[weight.col.length];
         for (int i = 0; i < offset.length; i++) {
-            int col = weight.col[i], ci = col / (k * k), ki = col % (k * k) / k + d, kj = col % k + d;
-            offset[i] = stride == 1 ? ci * hp * wp + ki * wp + kj
-                    : ci * 4 * hph * pw + ((ki & 1) * 2 + (kj & 1)) * hph * pw + (ki >> 1) * pw + (kj >> 1);
+            int col = weight.col[i];
+            offset[i] = g.offset(col / (k * k), col % (k * k) / k, col % k);
         }
     }
 
@@ -96,7 +88,7 @@ public final class SparseConv {
 
     /** Whether {@link #SparseConv} runs this geometry. */
     public static boolean supports(int k, int stride, int pad) {
-        return k >= 1 && k <= 2 * ROUND && (stride == 1 || stride == 2) && (pad == 0 || pad == 1);
+        return PaddedGeometry.supports(k, stride, pad);
     }
 
     /** Floats of a padded (c, h, w) buffer: c planes of (h+2)(w+2), then {@link #SLACK}. */
